@@ -1,0 +1,121 @@
+/**
+ * The one typed configuration module. Every setting is read from an environment variable (the CLI
+ * maps its flags onto the same names), parsed, and validated at start; a bad value stops the start
+ * with a message naming the variable.
+ */
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { StartupError } from '../errors.js';
+import { availableCpus } from './cpus.js';
+import { parseBytes, parseEnum, parseInteger, parseList, parseString } from './parse.js';
+
+/** Project root: two levels above this file in both src/config and dist/config. */
+export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export const ENGINES = ['onnx', 'tfjs'] as const;
+export const PRECISIONS = ['fp32', 'int8'] as const;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const RESIZE_MODES = ['crop', 'squash'] as const;
+export const FETCH_POLICIES = ['auto', 'never'] as const;
+
+export type EngineName = (typeof ENGINES)[number];
+export type Precision = (typeof PRECISIONS)[number];
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export type ResizeMode = (typeof RESIZE_MODES)[number];
+export type FetchPolicy = (typeof FETCH_POLICIES)[number];
+
+export interface Config {
+  port: number;
+  host: string;
+  logLevel: LogLevel;
+  /** Folder holding `<model>/model.yaml` descriptors (Triton-style model repository). */
+  modelRepository: string;
+  modelName: string;
+  /** Where fetched and converted model artifacts live. */
+  modelCacheDir: string;
+  /** `auto`: fetch the model when the cache lacks it; `never`: a missing model is a start-up error. */
+  modelFetch: FetchPolicy;
+  engine: EngineName;
+  precision: Precision;
+  /** Threads for one inference (ONNX Runtime intra-op threads). */
+  threads: number;
+  /** Overrides the descriptor's resize policy when set. */
+  resizeMode: ResizeMode | undefined;
+  maxUploadBytes: number;
+  maxPixels: number;
+  /** Smaller images are refused (422): a few pixels upscaled to 224 carry no content. */
+  minImageSide: number;
+  maxBatchSize: number;
+  maxQueueDelayMs: number;
+  maxQueue: number;
+  requestTimeoutMs: number;
+  shutdownGraceMs: number;
+  apiKeys: string[];
+}
+
+type Env = Record<string, string | undefined>;
+
+interface Setting<K extends keyof Config> {
+  key: K;
+  env: string;
+  describe: string;
+  /** Default shown in docs; `parse(undefined)` must return the real default. */
+  shownDefault: string;
+  parse: (raw: string | undefined, name: string) => Config[K];
+}
+
+type AnySetting = { [K in keyof Config]: Setting<K> }[keyof Config];
+
+const def = <K extends keyof Config>(s: Setting<K>): AnySetting => s as unknown as AnySetting;
+
+/** All settings: the README's configuration table is this list. */
+export const SETTINGS: readonly AnySetting[] = [
+  def({ key: 'port', env: 'PORT', describe: 'TCP port to listen on', shownDefault: '5000', parse: (r, n) => parseInteger(r, n, 5000, 0, 65535) }),
+  def({ key: 'host', env: 'HOST', describe: 'Address to bind', shownDefault: '0.0.0.0', parse: (r, n) => parseString(r, n, '0.0.0.0') }),
+  def({ key: 'logLevel', env: 'LOG_LEVEL', describe: 'pino log level', shownDefault: 'info', parse: (r, n) => parseEnum(r, n, LOG_LEVELS, 'info') }),
+  def({
+    key: 'modelRepository', env: 'MODEL_REPOSITORY', describe: 'Folder of model descriptors (`<name>/model.yaml`)', shownDefault: './models',
+    parse: (r, n) => path.resolve(parseString(r, n, path.join(PROJECT_ROOT, 'models'))),
+  }),
+  def({ key: 'modelName', env: 'MODEL_NAME', describe: 'Model to serve (folder name in the repository)', shownDefault: 'resnet50', parse: (r, n) => parseString(r, n, 'resnet50') }),
+  def({
+    key: 'modelCacheDir', env: 'MODEL_CACHE_DIR', describe: 'Where fetched and converted model files are kept', shownDefault: './models/cache',
+    parse: (r, n) => path.resolve(parseString(r, n, path.join(PROJECT_ROOT, 'models', 'cache'))),
+  }),
+  def({ key: 'modelFetch', env: 'MODEL_FETCH', describe: '`auto`: download the model if the cache lacks it; `never`: fail instead (containers)', shownDefault: 'auto', parse: (r, n) => parseEnum(r, n, FETCH_POLICIES, 'auto') }),
+  def({ key: 'engine', env: 'ENGINE', describe: 'Inference engine: `onnx` (ONNX Runtime) or `tfjs` (TF.js)', shownDefault: 'onnx', parse: (r, n) => parseEnum(r, n, ENGINES, 'onnx') }),
+  def({ key: 'precision', env: 'MODEL_PRECISION', describe: 'Numeric precision of the ONNX model: `fp32` or `int8`', shownDefault: 'fp32', parse: (r, n) => parseEnum(r, n, PRECISIONS, 'fp32') }),
+  def({ key: 'threads', env: 'THREADS', describe: 'Threads per inference; default: CPUs this container may use (cgroup quota aware)', shownDefault: 'CPUs', parse: (r, n) => parseInteger(r, n, availableCpus(), 1, 256) }),
+  def({ key: 'resizeMode', env: 'RESIZE_MODE', describe: '`crop` (shorter side 256, centre 224) or `squash` (stretch to 224x224); default from model.yaml', shownDefault: 'crop', parse: (r, n) => (r === undefined || r === '' ? undefined : parseEnum(r, n, RESIZE_MODES, 'crop')) }),
+  def({ key: 'maxUploadBytes', env: 'MAX_UPLOAD_BYTES', describe: 'Largest accepted upload (bytes, or with kb/mb suffix)', shownDefault: '10mb', parse: (r, n) => parseBytes(r, n, 10 * 1024 * 1024) }),
+  def({ key: 'maxPixels', env: 'MAX_PIXELS', describe: 'Largest accepted image, in decoded pixels (width x height)', shownDefault: '40000000', parse: (r, n) => parseInteger(r, n, 40_000_000, 1, 1_000_000_000) }),
+  def({ key: 'minImageSide', env: 'MIN_IMAGE_SIDE', describe: 'Smallest accepted width or height, in pixels', shownDefault: '8', parse: (r, n) => parseInteger(r, n, 8, 1, 10_000) }),
+  def({ key: 'maxBatchSize', env: 'MAX_BATCH_SIZE', describe: 'Largest batch the dynamic batcher forms', shownDefault: '8', parse: (r, n) => parseInteger(r, n, 8, 1, 256) }),
+  def({ key: 'maxQueueDelayMs', env: 'MAX_QUEUE_DELAY_MS', describe: 'How long a lone image may wait for batch partners (ms)', shownDefault: '2', parse: (r, n) => parseInteger(r, n, 2, 0, 10_000) }),
+  def({ key: 'maxQueue', env: 'MAX_QUEUE', describe: 'Images that may wait for the engine; more are refused with 503', shownDefault: '64', parse: (r, n) => parseInteger(r, n, 64, 1, 100_000) }),
+  def({ key: 'requestTimeoutMs', env: 'REQUEST_TIMEOUT_MS', describe: 'Deadline for one request, upload included (ms); 504 past it', shownDefault: '15000', parse: (r, n) => parseInteger(r, n, 15_000, 100, 600_000) }),
+  def({ key: 'shutdownGraceMs', env: 'SHUTDOWN_GRACE_MS', describe: 'On SIGTERM, time allowed to finish accepted requests (ms)', shownDefault: '20000', parse: (r, n) => parseInteger(r, n, 20_000, 0, 600_000) }),
+  def({ key: 'apiKeys', env: 'API_KEYS', describe: 'Comma-separated bearer keys; when set, inference routes need `Authorization: Bearer <key>`', shownDefault: '(none)', parse: (r) => parseList(r) }),
+];
+
+/** Reads and validates the whole configuration; throws a StartupError naming the bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const out: Partial<Record<keyof Config, unknown>> = {};
+  for (const s of SETTINGS) out[s.key] = s.parse(env[s.env], s.env);
+  return out as Config;
+}
+
+/** The configuration with overrides, for tests and the CLI. */
+export function configWith(overrides: Partial<Config>, env: Env = process.env): Config {
+  return { ...loadConfig(env), ...overrides };
+}
+
+export function describeConfig(c: Config): Record<string, unknown> {
+  // What start-up logs: everything but secrets.
+  return { ...c, apiKeys: c.apiKeys.length > 0 ? `${c.apiKeys.length} key(s)` : 'none', hostname: os.hostname() };
+}
+
+export function assertConfig(ok: boolean, name: string, message: string): asserts ok {
+  if (!ok) throw new StartupError(`invalid ${name}: ${message}`);
+}

@@ -1,0 +1,88 @@
+/**
+ * The whole HTTP app as one factory (Fastify's app template): shared things are plugins, each group
+ * of routes is a plugin that only translates HTTP <-> service calls. Tests build the same app and
+ * call it without opening a port.
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Config } from '../config/config.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { InferenceService } from '../service/inference-service.js';
+import { registerErrorHandlers } from './error-mapping.js';
+import { authPlugin } from './plugins/auth.js';
+import { deadlinePlugin } from './plugins/deadline.js';
+import { docsPlugin } from './plugins/docs.js';
+import { requestMetricsPlugin } from './plugins/request-metrics.js';
+import { uploadsPlugin } from './plugins/uploads.js';
+import healthRoutes from './routes/health.js';
+import metricsRoutes from './routes/metrics.js';
+import predictRoutes from './routes/predict.js';
+import { sharedSchemas } from './schemas.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    service: InferenceService;
+    metrics: Metrics;
+    config: Config;
+  }
+}
+
+export interface AppDeps {
+  config: Config;
+  service: InferenceService;
+  metrics: Metrics;
+  /** Served API version (package.json), for the OpenAPI document. */
+  version?: string;
+  /** pino options, `false` to silence (tests). */
+  logger?: FastifyServerOptions['logger'];
+}
+
+const SAFE_REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+export function loggerOptions(level: string): FastifyServerOptions['logger'] {
+  return {
+    level,
+    // Credentials never reach the logs; bodies (image bytes) are never logged at all.
+    redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
+  };
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify({
+    logger: deps.logger ?? loggerOptions(config.logLevel),
+    // A caller's X-Request-Id is kept when sane, so one id follows a request across services.
+    requestIdHeader: 'x-request-id',
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    bodyLimit: config.maxUploadBytes,
+    // Slow or stalled uploads cannot hold a connection past the deadline.
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: 5_000,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false } },
+  });
+  app.decorate('config', config);
+  app.decorate('service', deps.service);
+  app.decorate('metrics', deps.metrics);
+  for (const s of sharedSchemas) app.addSchema(s);
+  registerErrorHandlers(app);
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+
+  await app.register(requestMetricsPlugin, { metrics: deps.metrics });
+  await app.register(deadlinePlugin, { timeoutMs: config.requestTimeoutMs });
+  await app.register(authPlugin, { keys: config.apiKeys });
+  await app.register(uploadsPlugin, { maxUploadBytes: config.maxUploadBytes });
+
+  await app.register(docsPlugin, { version: deps.version ?? '0.0.0' });
+  await app.register(healthRoutes);
+  await app.register(metricsRoutes);
+  await app.register(predictRoutes);
+  return app;
+}

@@ -1,0 +1,62 @@
+/**
+ * How image bytes arrive: multipart field `image` (the Flask tutorial's curl -F image=@dog.jpg) or
+ * a raw body with `Content-Type: image/*` / `application/octet-stream`. Limits are enforced while
+ * reading, so an oversized upload is cut off early instead of buffered.
+ */
+import multipart from '@fastify/multipart';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { AppError, invalidRequest } from '../../errors.js';
+
+export const IMAGE_FIELD = 'image';
+
+export interface UploadOptions {
+  maxUploadBytes: number;
+}
+
+async function uploads(app: FastifyInstance, opts: UploadOptions): Promise<void> {
+  await app.register(multipart, {
+    limits: { fileSize: opts.maxUploadBytes, files: 1, fields: 20, fieldSize: 64 * 1024, parts: 40, headerPairs: 100 },
+  });
+  const raw = (_req: FastifyRequest, body: Buffer, done: (err: Error | null, body?: Buffer) => void): void => done(null, body);
+  app.addContentTypeParser(/^image\/[\w.+-]+$/i, { parseAs: 'buffer', bodyLimit: opts.maxUploadBytes }, raw);
+  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: opts.maxUploadBytes }, raw);
+}
+
+export const uploadsPlugin = fp(uploads, { name: 'uploads' });
+
+/** The uploaded image's bytes, from whichever form the request used. */
+export async function readImage(request: FastifyRequest): Promise<Buffer> {
+  if (request.isMultipart()) {
+    let image: Buffer | undefined;
+    const others: string[] = [];
+    for await (const part of request.parts()) {
+      if (part.type !== 'file') continue;
+      if (part.fieldname !== IMAGE_FIELD) {
+        others.push(part.fieldname);
+        part.file.resume(); // discard, but keep reading so the limits still apply
+        continue;
+      }
+      image = await part.toBuffer();
+    }
+    if (image === undefined) {
+      const got = others.length > 0 ? ` (got file field ${others.map((f) => `"${f}"`).join(', ')})` : '';
+      throw invalidRequest('missing_image', `send the image as multipart field "${IMAGE_FIELD}"${got}`);
+    }
+    if (image.length === 0) throw invalidRequest('empty_image', 'the image is empty (0 bytes)');
+    return image;
+  }
+  const body = request.body;
+  if (Buffer.isBuffer(body)) {
+    if (body.length === 0) throw invalidRequest('empty_image', 'the image is empty (0 bytes)');
+    return body;
+  }
+  if (body === undefined || body === null) {
+    throw invalidRequest('missing_image', `no image: send multipart/form-data with field "${IMAGE_FIELD}", or the raw image with Content-Type image/*`);
+  }
+  throw new AppError(
+    'unsupported_media',
+    'unsupported_content_type',
+    `Content-Type ${request.headers['content-type'] ?? '(none)'} carries no image: send multipart/form-data with field "${IMAGE_FIELD}", or the raw image with Content-Type image/*`,
+  );
+}

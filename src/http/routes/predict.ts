@@ -1,0 +1,39 @@
+/** POST /predict: the Flask tutorial's API (multipart field `image`, or a raw image body). */
+import type { FastifyInstance } from 'fastify';
+import { untilAborted } from '../plugins/deadline.js';
+import { readImage } from '../plugins/uploads.js';
+import { errorResponses, topkQuery } from '../schemas.js';
+
+export default async function predictRoutes(app: FastifyInstance): Promise<void> {
+  app.post<{ Querystring: { topk: number } }>(
+    '/predict',
+    {
+      config: { auth: true },
+      schema: {
+        summary: 'Classify one image',
+        description:
+          'Send the image as multipart/form-data field `image` (`curl -F image=@dog.jpg`) or as the raw body with `Content-Type: image/jpeg` (png, webp, gif, tiff, avif). Returns the top-k ImageNet classes, best first.',
+        tags: ['classification'],
+        querystring: topkQuery,
+        consumes: ['multipart/form-data', 'image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/tiff', 'image/avif', 'application/octet-stream'],
+        response: { 200: { $ref: 'PredictResponse#' }, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const image = await readImage(request);
+      const result = await untilAborted(app.service.classify(image, request.query.topk, request.deadline), request.deadline);
+      const model = app.service.model;
+      const total = reply.elapsedTime;
+      void reply.header('server-timing', `preprocess;dur=${result.timings.preprocessMs.toFixed(1)}, inference;dur=${result.timings.inferenceMs.toFixed(1)}`);
+      return {
+        success: true,
+        predictions: result.predictions,
+        model: model && { name: model.descriptor.name, version: model.descriptor.version, engine: model.engine.engine },
+        image: result.source,
+        timings: { preprocess_ms: round(result.timings.preprocessMs), inference_ms: round(result.timings.inferenceMs), total_ms: round(total) },
+      };
+    },
+  );
+}
+
+const round = (ms: number): number => Math.round(ms * 10) / 10;

@@ -1,0 +1,110 @@
+/**
+ * Prometheus metrics (prom-client): one registry per app instance, so tests can build several apps
+ * in one process. Implements the service's observer interface; the HTTP layer records requests.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ServiceObserver } from '../service/inference-service.js';
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+export interface ModelInfoLabels {
+  model: string;
+  version: string;
+  engine: string;
+  backend: string;
+  precision: string;
+}
+
+export class Metrics implements ServiceObserver {
+  readonly registry = new Registry();
+
+  readonly requests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests by route, method and status code',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly requestSeconds = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request latency, from the first byte received to the response sent',
+    labelNames: ['route', 'method'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly preprocessSeconds = new Histogram({
+    name: 'preprocess_duration_seconds',
+    help: 'Decode, resize and normalise time per image',
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly inferenceSeconds = new Histogram({
+    name: 'inference_duration_seconds',
+    help: 'Engine time per batch',
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly batchSize = new Histogram({
+    name: 'inference_batch_size',
+    help: 'Images per engine batch',
+    buckets: [1, 2, 4, 8, 16, 32, 64],
+    registers: [this.registry],
+  });
+
+  readonly queueDepthGauge = new Gauge({
+    name: 'inference_queue_depth',
+    help: 'Images waiting for the engine',
+    registers: [this.registry],
+  });
+
+  readonly rejectedTotal = new Counter({
+    name: 'requests_rejected_total',
+    help: 'Requests refused or abandoned, by reason (queue_full, deadline_exceeded, shutting_down, ...)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly modelLoadSeconds = new Gauge({
+    name: 'model_load_seconds',
+    help: 'Start-up time by phase (fetch, convert, load, warmup)',
+    labelNames: ['phase'] as const,
+    registers: [this.registry],
+  });
+
+  readonly modelInfo = new Gauge({
+    name: 'model_info',
+    help: 'The model being served (value is always 1)',
+    labelNames: ['model', 'version', 'engine', 'backend', 'precision'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(opts: { defaultMetrics?: boolean } = {}) {
+    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+  }
+
+  queueDepth(depth: number): void {
+    this.queueDepthGauge.set(depth);
+  }
+
+  batchDone(size: number, seconds: number): void {
+    this.batchSize.observe(size);
+    this.inferenceSeconds.observe(seconds);
+  }
+
+  preprocessed(seconds: number): void {
+    this.preprocessSeconds.observe(seconds);
+  }
+
+  rejected(reason: string): void {
+    this.rejectedTotal.inc({ reason });
+  }
+
+  modelLoaded(info: ModelInfoLabels, phases: Record<string, number>): void {
+    this.modelInfo.reset();
+    this.modelInfo.set({ ...info }, 1);
+    for (const [phase, seconds] of Object.entries(phases)) this.modelLoadSeconds.set({ phase }, seconds);
+  }
+}

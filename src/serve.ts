@@ -1,0 +1,112 @@
+/**
+ * Runs the service: listen first (liveness answers during the model load), load the model in the
+ * background (readiness turns 200 when it is warm), and shut down gracefully on SIGTERM/SIGINT.
+ * Any start-up failure ends the process with one clear log line and a non-zero exit code: a pod
+ * must never sit unready forever.
+ */
+import type { FastifyInstance } from 'fastify';
+import { describeConfig, type Config } from './config/config.js';
+import { StartupError } from './errors.js';
+import { buildApp } from './http/app.js';
+import { Metrics } from './metrics/metrics.js';
+import { progressReporter } from './model/progress.js';
+import { InferenceService } from './service/inference-service.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  service: InferenceService;
+  /** Resolves when the model is loaded and warm, rejects if loading failed. */
+  ready: Promise<void>;
+  /** Graceful stop: readiness 503, finish accepted work, close connections, release the engine. */
+  shutdown(reason: string): Promise<void>;
+}
+
+export async function startServer(config: Config): Promise<RunningServer> {
+  const metrics = new Metrics();
+  let app: FastifyInstance | undefined;
+  const service = new InferenceService(config, metrics, (err) => {
+    app?.log.fatal({ err: err.message }, 'inference engine died');
+    process.exit(1);
+  });
+  app = await buildApp({ config, service, metrics });
+  const log = app.log;
+  log.info({ config: describeConfig(config) }, 'starting');
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const what = code === 'EADDRINUSE' ? 'is already in use' : code === 'EACCES' ? 'needs privileges' : `failed (${(err as Error).message})`;
+    throw new StartupError(`cannot listen on ${config.host}:${config.port}: the port ${what}`, { cause: err });
+  }
+
+  const ready = service
+    .start({ log: (msg) => log.info(msg), onProgress: progressReporter('model download', (msg) => log.info(msg)) })
+    .then((report) => {
+      const m = service.model;
+      if (m) {
+        metrics.modelLoaded(
+          { model: m.descriptor.name, version: m.descriptor.version, engine: m.engine.engine, backend: m.engine.backend, precision: m.engine.precision },
+          { fetch: report.fetchSeconds, convert: report.convertSeconds, load: report.loadSeconds, warmup: report.warmupSeconds },
+        );
+      }
+      log.info({ ...report, engine: m?.engine }, 'model ready');
+    });
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = (reason: string): Promise<void> => {
+    stopping ??= (async () => {
+      log.info({ reason, queued: service.queueDepth }, 'shutdown: draining');
+      service.beginDrain();
+      await app.close();
+      await service.stop();
+      log.info('shutdown: done');
+    })();
+    return stopping;
+  };
+  return { app, service, ready, shutdown };
+}
+
+/** Process wiring for `npm start` and `resnet-serve serve`. */
+export async function runServer(config: Config): Promise<void> {
+  let server: RunningServer;
+  try {
+    server = await startServer(config);
+  } catch (err) {
+    failStartup(err);
+  }
+  server.ready.catch(async (err: unknown) => {
+    server.app.log.fatal({ err: message(err) }, 'model failed to load');
+    await server.app.close().catch(() => undefined);
+    process.exit(1);
+  });
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (++signals > 1) {
+      server.app.log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    const timer = setTimeout(() => {
+      server.app.log.error({ graceMs: config.shutdownGraceMs, queued: server.service.queueDepth }, 'shutdown: grace period over, exiting with work unfinished');
+      process.exit(1);
+    }, config.shutdownGraceMs);
+    timer.unref();
+    server.shutdown(signal).then(
+      () => process.exit(0),
+      (err: unknown) => {
+        server.app.log.error({ err: message(err) }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/** One line on stderr as JSON (the log format), then exit 1. */
+export function failStartup(err: unknown): never {
+  const line = { level: 60, time: Date.now(), msg: 'start-up failed', err: message(err) };
+  process.stderr.write(`${JSON.stringify(line)}\n`);
+  process.exit(1);
+}
