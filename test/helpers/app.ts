@@ -1,0 +1,41 @@
+/**
+ * Builds the real app around the real service and model, as `npm start` does, without opening a
+ * port (supertest drives `app.server`). Tests pass config overrides for the case at hand.
+ */
+import type { FastifyInstance } from 'fastify';
+import { configWith, type Config } from '../../src/config/config.js';
+import { buildApp } from '../../src/http/app.js';
+import { Metrics } from '../../src/metrics/metrics.js';
+import { InferenceService } from '../../src/service/inference-service.js';
+
+export interface TestApp {
+  app: FastifyInstance;
+  service: InferenceService;
+  metrics: Metrics;
+  config: Config;
+  close(): Promise<void>;
+}
+
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return configWith({ logLevel: 'silent', modelFetch: 'never', ...overrides });
+}
+
+/** `load: false` returns the app before the model loads (readiness tests start it themselves). */
+export async function createTestApp(overrides: Partial<Config> = {}, opts: { load?: boolean } = {}): Promise<TestApp> {
+  const config = testConfig(overrides);
+  const metrics = new Metrics({ defaultMetrics: false });
+  const service = new InferenceService(config, metrics);
+  const app = await buildApp({ config, service, metrics, logger: false });
+  await app.ready();
+  if (opts.load !== false) await service.start();
+  return {
+    app,
+    service,
+    metrics,
+    config,
+    close: async () => {
+      await app.close();
+      await service.stop();
+    },
+  };
+}
