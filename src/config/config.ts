@@ -38,6 +38,8 @@ export interface Config {
   modelFetch: FetchPolicy;
   engine: EngineName;
   precision: Precision;
+  /** int8 calibration: `data-free` (BatchNorm statistics) or a folder of images. */
+  quantCalibration: string;
   /** Threads for one inference (ONNX Runtime intra-op threads). */
   threads: number;
   /** Overrides the descriptor's resize policy when set. */
@@ -86,6 +88,7 @@ export const SETTINGS: readonly AnySetting[] = [
   def({ key: 'modelFetch', env: 'MODEL_FETCH', describe: '`auto`: download the model if the cache lacks it; `never`: fail instead (containers)', shownDefault: 'auto', parse: (r, n) => parseEnum(r, n, FETCH_POLICIES, 'auto') }),
   def({ key: 'engine', env: 'ENGINE', describe: 'Inference engine: `onnx` (ONNX Runtime) or `tfjs` (TF.js)', shownDefault: 'onnx', parse: (r, n) => parseEnum(r, n, ENGINES, 'onnx') }),
   def({ key: 'precision', env: 'MODEL_PRECISION', describe: 'Numeric precision of the ONNX model: `fp32` or `int8`', shownDefault: 'fp32', parse: (r, n) => parseEnum(r, n, PRECISIONS, 'fp32') }),
+  def({ key: 'quantCalibration', env: 'QUANT_CALIBRATION', describe: 'int8 activation ranges: `data-free` (from BatchNorm statistics) or a folder of calibration images', shownDefault: 'data-free', parse: (r, n) => parseString(r, n, 'data-free') }),
   def({ key: 'threads', env: 'THREADS', describe: 'Threads per inference; default: CPUs this container may use (cgroup quota aware)', shownDefault: 'CPUs', parse: (r, n) => parseInteger(r, n, availableCpus(), 1, 256) }),
   def({ key: 'resizeMode', env: 'RESIZE_MODE', describe: '`crop` (shorter side 256, centre 224) or `squash` (stretch to 224x224); default from model.yaml', shownDefault: 'crop', parse: (r, n) => (r === undefined || r === '' ? undefined : parseEnum(r, n, RESIZE_MODES, 'crop')) }),
   def({ key: 'maxUploadBytes', env: 'MAX_UPLOAD_BYTES', describe: 'Largest accepted upload (bytes, or with kb/mb suffix)', shownDefault: '10mb', parse: (r, n) => parseBytes(r, n, 10 * 1024 * 1024) }),

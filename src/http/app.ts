@@ -17,6 +17,7 @@ import { uploadsPlugin } from './plugins/uploads.js';
 import healthRoutes from './routes/health.js';
 import metricsRoutes from './routes/metrics.js';
 import predictRoutes from './routes/predict.js';
+import uiRoutes from './routes/ui.js';
 import { sharedSchemas } from './schemas.js';
 
 declare module 'fastify' {
@@ -52,7 +53,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logger ?? loggerOptions(config.logLevel),
     // A caller's X-Request-Id is kept when sane, so one id follows a request across services.
-    requestIdHeader: 'x-request-id',
+    requestIdHeader: false, // genReqId reads it, so a malformed id is replaced, not trusted
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
@@ -84,5 +85,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes);
   await app.register(metricsRoutes);
   await app.register(predictRoutes);
+  await app.register(uiRoutes);
   return app;
 }

@@ -60,10 +60,6 @@ export function toAppError(err: unknown): AppError {
     const finalCode = fe.code === 'FST_ERR_VALIDATION' ? validationCode(fe as FastifyError) : code;
     return new AppError(kind, finalCode, fe.message ?? code);
   }
-  // busboy's parse errors (broken multipart bodies) carry no code but are the client's doing.
-  if (typeof fe.message === 'string' && /^(Unexpected end of (form|multipart data)|Malformed part header|Multipart: Boundary not found)/i.test(fe.message)) {
-    return new AppError('invalid_request', 'invalid_multipart', `malformed multipart body: ${fe.message}`);
-  }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     return new AppError('invalid_request', 'invalid_request', fe.message ?? 'bad request');
   }

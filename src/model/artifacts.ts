@@ -1,38 +1,22 @@
 /**
  * Reads a cached TF.js layers model (model.json + weight shards) and its labels from disk.
- * The result is structurally a `tf.io.ModelArtifacts`, without importing TF.js (the ONNX path must
- * not pay for loading it).
+ * The result is what both TF.js (`tf.io.fromMemory`) and the ONNX converter take, without
+ * importing TF.js (the ONNX path must not pay for loading it).
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { StartupError } from '../errors.js';
+import type { LayersModelArtifacts, WeightSpec } from '../convert/index.js';
 import type { ModelDescriptor } from './descriptor.js';
 
-export interface WeightSpec {
-  name: string;
-  shape: number[];
-  dtype: 'float32' | 'int32' | 'bool' | 'string' | 'complex64';
-  quantization?: { dtype: 'uint8' | 'uint16' | 'float16'; scale?: number; min?: number };
-}
-
-export interface LayersModelArtifacts {
-  modelTopology: Record<string, unknown>;
-  weightSpecs: WeightSpec[];
-  weightData: ArrayBuffer;
-  format?: string;
-  generatedBy?: string;
-  convertedBy?: string | null;
-}
+export type { LayersModelArtifacts, WeightSpec };
 
 interface ModelJson {
   modelTopology: Record<string, unknown>;
   weightsManifest: { paths: string[]; weights: WeightSpec[] }[];
-  format?: string;
-  generatedBy?: string;
-  convertedBy?: string | null;
 }
 
-export async function readLayersModel(modelJsonPath: string): Promise<LayersModelArtifacts> {
+export async function readLayersModel(modelJsonPath: string): Promise<Required<LayersModelArtifacts>> {
   const dir = path.dirname(modelJsonPath);
   let json: ModelJson;
   try {
@@ -53,9 +37,6 @@ export async function readLayersModel(modelJsonPath: string): Promise<LayersMode
     weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
     // A standalone ArrayBuffer: TF.js and the converter index it from offset 0.
     weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength),
-    format: json.format,
-    generatedBy: json.generatedBy,
-    convertedBy: json.convertedBy,
   };
 }
 

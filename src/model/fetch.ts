@@ -148,7 +148,7 @@ async function installAtomically(src: string, dest: string, scratch: string): Pr
 export async function fetchModel(d: ModelDescriptor, cacheDir: string, opts: FetchOptions = {}): Promise<FetchResult> {
   await ensureWritableDir(cacheDir);
   const dest = modelCacheDir(cacheDir, d);
-  const state = await inspectCache(cacheDir, d, false);
+  const state = await inspectCache(cacheDir, d);
   if (!opts.force && state.status === 'valid') return { dir: dest, downloaded: false, bytes: 0 };
   if (!opts.force && state.status === 'corrupt') {
     throw new StartupError(`model cache ${dest} is corrupt (${state.reason}); re-fetch with \`npm run model:fetch -- --force\``);

@@ -1,13 +1,106 @@
-/** Placeholder until the converter lands: the ONNX engine needs a converted model. */
+/**
+ * The converted ONNX model, cached next to its source: `<model cache>/onnx/<name>-<precision>-<key>.onnx`
+ * where `key` hashes everything the bytes depend on (source integrity, converter version,
+ * precision, calibration). A restart finds the file and does not reconvert; a new source, converter
+ * or calibration gets a new key. A `.sha256` sidecar lets a corrupted file be caught at start.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { Precision } from '../config/config.js';
+import { convertLayersModel, CONVERTER_VERSION } from '../convert/index.js';
 import { StartupError } from '../errors.js';
+import { quantizedModelBytes, type QuantizationPlan } from '../quantize/plan.js';
+import { readLayersModel } from './artifacts.js';
+import { sha256File } from './cache.js';
 import type { ModelDescriptor } from './descriptor.js';
 
-export async function ensureOnnxModel(
-  _d: ModelDescriptor,
-  _sourceDir: string,
-  _precision: Precision,
-  _log?: (msg: string) => void,
-): Promise<{ path: string; seconds: number }> {
-  throw new StartupError('the ONNX engine is not available yet; set ENGINE=tfjs');
+export interface OnnxModelFile {
+  path: string;
+  /** Seconds spent converting (0 when the cache had it). */
+  seconds: number;
+  converted: boolean;
+}
+
+export interface OnnxBuild {
+  precision: Precision;
+  /** How int8 activation ranges were calibrated; part of the cache key. */
+  quantization?: QuantizationPlan;
+}
+
+export function cacheKey(d: ModelDescriptor, build: OnnxBuild): string {
+  const parts = { integrity: d.source.integrity, converter: CONVERTER_VERSION, precision: build.precision, quantization: build.quantization?.fingerprint ?? null };
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
+}
+
+async function intact(file: string): Promise<boolean> {
+  const want = await readFile(`${file}.sha256`, 'utf8').then((s) => s.trim(), () => undefined);
+  if (want === undefined) return false;
+  const got = await sha256File(file).catch(() => undefined);
+  if (got === undefined) return false;
+  if (got !== want) throw new StartupError(`cached ONNX model ${file} is corrupt (sha256 mismatch); delete it to rebuild`);
+  return true;
+}
+
+/** Writes atomically: a reader sees the whole file or none, even if we crash half-way. */
+async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    await writeFile(tmp, bytes);
+    await writeFile(`${file}.sha256`, createHash('sha256').update(bytes).digest('hex'));
+    await rename(tmp, file);
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
+/** Drops older conversions of the same model and precision (other keys). */
+async function pruneOthers(dir: string, keep: string, prefix: string): Promise<void> {
+  for (const f of await readdir(dir).catch(() => [] as string[])) {
+    if (f.startsWith(prefix) && !f.startsWith(keep)) await rm(path.join(dir, f), { force: true });
+  }
+}
+
+async function build(d: ModelDescriptor, sourceDir: string, b: OnnxBuild): Promise<Uint8Array> {
+  const artifacts = await readLayersModel(path.join(sourceDir, d.files.modelJson));
+  if (b.precision === 'int8') {
+    if (!b.quantization) throw new StartupError('int8 needs a quantization plan');
+    return quantizedModelBytes(artifacts, b.quantization);
+  }
+  try {
+    return convertLayersModel(artifacts).bytes;
+  } catch (err) {
+    throw new StartupError(`cannot convert ${d.name} to ONNX: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+export async function ensureOnnxModel(d: ModelDescriptor, sourceDir: string, b: OnnxBuild, log?: (msg: string) => void): Promise<OnnxModelFile> {
+  const key = cacheKey(d, b);
+  const prefix = `${d.name}-${b.precision}-`;
+  const name = `${prefix}${key}.onnx`;
+  const file = path.join(sourceDir, 'onnx', name);
+  if (await intact(file)) return { path: file, seconds: 0, converted: false };
+  // A read-only image may still carry a conversion made for it elsewhere (e.g. /tmp of a prior run).
+  const fallback = path.join(os.tmpdir(), 'resnet-serve', name);
+  if (await intact(fallback)) return { path: fallback, seconds: 0, converted: false };
+
+  const started = performance.now();
+  log?.(`converting ${d.name} to ONNX (${b.precision}${b.quantization ? `, ${b.quantization.method}` : ''})`);
+  const bytes = await build(d, sourceDir, b);
+  const seconds = (performance.now() - started) / 1000;
+  try {
+    await writeAtomically(file, bytes);
+    await pruneOthers(path.dirname(file), name, prefix);
+    return { path: file, seconds, converted: true };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EROFS' && code !== 'EACCES' && code !== 'EPERM') throw err;
+    // Read-only model folder (e.g. a container without a build-time conversion): use temp space.
+    log?.(`model folder is read-only (${code}); caching the conversion in ${path.dirname(fallback)}`);
+    await writeAtomically(fallback, bytes);
+    return { path: fallback, seconds, converted: true };
+  }
 }

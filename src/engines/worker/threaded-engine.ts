@@ -9,9 +9,11 @@ type Request = ToWorker extends infer M ? (M extends ToWorker ? Omit<M, 'id'> : 
 
 type Pending = { resolve: (msg: FromWorker) => void; reject: (err: Error) => void };
 
-// Run from TypeScript sources (tests, tsx) the worker is a .ts file and needs tsx's loader.
+// Run from TypeScript sources (tests, tsx) the worker is a .ts file: a tiny bootstrap registers
+// tsx's loader inside the worker first (execArgv --import does not reach worker threads on Node 20).
 const fromSource = import.meta.url.endsWith('.ts');
 const workerUrl = new URL(fromSource ? './engine-worker.ts' : './engine-worker.js', import.meta.url);
+const tsBootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(workerUrl.href)}); })`;
 
 export class ThreadedEngine implements InferenceEngine {
   private nextId = 1;
@@ -43,7 +45,7 @@ export class ThreadedEngine implements InferenceEngine {
 
   /** Starts the worker and waits until its engine has loaded; load errors surface as StartupError. */
   static async start(spec: EngineSpec, onFatal: (err: Error) => void = () => {}): Promise<ThreadedEngine> {
-    const worker = new Worker(workerUrl, { workerData: spec, execArgv: fromSource ? ['--import', 'tsx'] : [] });
+    const worker = fromSource ? new Worker(tsBootstrap, { eval: true, workerData: spec }) : new Worker(workerUrl, { workerData: spec });
     let onMessage: (msg: FromWorker) => void = () => {};
     let onError: (err: Error) => void = () => {};
     let onExit: (code: number) => void = () => {};

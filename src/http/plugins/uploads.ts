@@ -25,11 +25,10 @@ async function uploads(app: FastifyInstance, opts: UploadOptions): Promise<void>
 
 export const uploadsPlugin = fp(uploads, { name: 'uploads' });
 
-/** The uploaded image's bytes, from whichever form the request used. */
-export async function readImage(request: FastifyRequest): Promise<Buffer> {
-  if (request.isMultipart()) {
-    let image: Buffer | undefined;
-    const others: string[] = [];
+async function readMultipart(request: FastifyRequest): Promise<{ image?: Buffer; others: string[] }> {
+  let image: Buffer | undefined;
+  const others: string[] = [];
+  try {
     for await (const part of request.parts()) {
       if (part.type !== 'file') continue;
       if (part.fieldname !== IMAGE_FIELD) {
@@ -39,6 +38,19 @@ export async function readImage(request: FastifyRequest): Promise<Buffer> {
       }
       image = await part.toBuffer();
     }
+  } catch (err) {
+    // Limit errors carry a Fastify code and map precisely; anything else the parser throws here
+    // is a malformed body (busboy's errors have no code): the client's fault, not a 500.
+    if (err instanceof AppError || (err as { code?: string }).code !== undefined) throw err;
+    throw new AppError('invalid_request', 'invalid_multipart', `malformed multipart body: ${(err as Error).message}`);
+  }
+  return { image, others };
+}
+
+/** The uploaded image's bytes, from whichever form the request used. */
+export async function readImage(request: FastifyRequest): Promise<Buffer> {
+  if (request.isMultipart()) {
+    const { image, others } = await readMultipart(request);
     if (image === undefined) {
       const got = others.length > 0 ? ` (got file field ${others.map((f) => `"${f}"`).join(', ')})` : '';
       throw invalidRequest('missing_image', `send the image as multipart field "${IMAGE_FIELD}"${got}`);

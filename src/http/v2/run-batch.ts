@@ -1,0 +1,51 @@
+/**
+ * Runs one v2 request's rows through the service: encoded images are preprocessed into rows (in
+ * parallel; sharp works off the event loop), then every row goes through the shared dynamic batcher,
+ * exactly as /predict's images do, so concurrency and queue limits are shared. If one row fails,
+ * its siblings leave the queue at once instead of being computed for nothing.
+ */
+import { AppError } from '../../errors.js';
+import type { InferenceService } from '../../service/inference-service.js';
+import type { DecodedInput } from './codec.js';
+
+type RowService = Pick<InferenceService, 'preprocess' | 'infer'>;
+
+/** Probabilities, one vector per row of the decoded input. */
+export async function runBatch(service: RowService, input: DecodedInput, deadline: AbortSignal): Promise<Float32Array[]> {
+  const rows = input.kind === 'rows' ? input.rows : await preprocessAll(service, input.images, input.name);
+  const failFast = new AbortController();
+  try {
+    return await service.infer(rows, AbortSignal.any([deadline, failFast.signal]));
+  } catch (err) {
+    failFast.abort(err);
+    throw err;
+  }
+}
+
+async function preprocessAll(service: RowService, images: readonly Buffer[], input: string): Promise<Float32Array[]> {
+  const settled = await Promise.allSettled(images.map((image) => service.preprocess(image)));
+  // The first failing row is reported, whichever finished first: the same request, the same error.
+  const failed = settled.findIndex((s) => s.status === 'rejected');
+  if (failed >= 0) throw rowError((settled[failed] as PromiseRejectedResult).reason, input, failed);
+  return settled.map((s) => (s as PromiseFulfilledResult<Float32Array>).value);
+}
+
+/**
+ * A row's image problem, named by row. The v2 protocol answers bad request content with 400 (the
+ * body is valid JSON; its tensor is not): undecodable (415) and unusable (422) images become 400,
+ * oversized ones keep 413. Server-side conditions (not ready, overload, deadline) pass unchanged.
+ */
+export function rowError(err: unknown, input: string, row: number): unknown {
+  if (!(err instanceof AppError)) return err;
+  const message = `input '${input}' row ${row}: ${err.message}`;
+  switch (err.kind) {
+    case 'too_large':
+      return new AppError('too_large', err.code, message, { cause: err });
+    case 'invalid_request':
+    case 'unsupported_media':
+    case 'unprocessable':
+      return new AppError('invalid_request', err.code, message, { cause: err });
+    default:
+      return err;
+  }
+}
