@@ -60,6 +60,13 @@ export class Metrics implements ServiceObserver {
     registers: [this.registry],
   });
 
+  readonly queueWaitSeconds = new Histogram({
+    name: 'inference_queue_wait_seconds',
+    help: 'Time an image waited in the batcher queue before its batch started',
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
   readonly rejectedTotal = new Counter({
     name: 'requests_rejected_total',
     help: 'Requests refused or abandoned, by reason (queue_full, deadline_exceeded, shutting_down, ...)',
@@ -81,12 +88,23 @@ export class Metrics implements ServiceObserver {
     registers: [this.registry],
   });
 
+  /** Live TF.js tensors (TF.js engine only): flat over time, or tensors are leaking. */
+  readonly engineTensors = new Gauge({
+    name: 'engine_tensors',
+    help: 'Live TF.js tensors in the engine (TF.js engine only)',
+    registers: [this.registry],
+  });
+
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }
 
   queueDepth(depth: number): void {
     this.queueDepthGauge.set(depth);
+  }
+
+  queueWait(seconds: number): void {
+    this.queueWaitSeconds.observe(seconds);
   }
 
   batchDone(size: number, seconds: number): void {

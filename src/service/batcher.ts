@@ -18,11 +18,14 @@ export interface BatcherOptions {
 
 export interface BatchObserver {
   queueDepth(depth: number): void;
+  /** A row left the queue for the engine after waiting this long. */
+  queueWait(seconds: number): void;
   batchDone(size: number, seconds: number): void;
 }
 
 interface Item {
   row: Float32Array;
+  enqueuedAt: number;
   resolve: (out: Float32Array) => void;
   reject: (err: Error) => void;
   signal?: AbortSignal;
@@ -45,7 +48,7 @@ export class DynamicBatcher {
   constructor(
     private readonly runBatch: RunBatch,
     private readonly opts: BatcherOptions,
-    private readonly observer: BatchObserver = { queueDepth: () => {}, batchDone: () => {} },
+    private readonly observer: BatchObserver = { queueDepth: () => {}, queueWait: () => {}, batchDone: () => {} },
   ) {
     this.rowLength = opts.rowDims[0] * opts.rowDims[1] * opts.rowDims[2];
   }
@@ -66,7 +69,7 @@ export class DynamicBatcher {
     if (signal?.aborted) return Promise.reject(asError(signal.reason));
     if (this.queue.length >= this.opts.maxQueue) return Promise.reject(queueFull(this.opts.maxQueue));
     return new Promise<Float32Array>((resolve, reject) => {
-      const item: Item = { row, resolve, reject, signal };
+      const item: Item = { row, enqueuedAt: performance.now(), resolve, reject, signal };
       if (signal) {
         item.onAbort = () => this.withdraw(item, asError(signal.reason));
         signal.addEventListener('abort', item.onAbort, { once: true });
@@ -112,7 +115,11 @@ export class DynamicBatcher {
     this.running = true;
     this.oldestSince = performance.now();
     this.observer.queueDepth(this.queue.length);
-    for (const it of items) if (it.onAbort) it.signal?.removeEventListener('abort', it.onAbort);
+    const now = performance.now();
+    for (const it of items) {
+      if (it.onAbort) it.signal?.removeEventListener('abort', it.onAbort);
+      this.observer.queueWait((now - it.enqueuedAt) / 1000);
+    }
     const n = items.length;
     const [h, w, c] = this.opts.rowDims;
     const data = new Float32Array(n * this.rowLength);

@@ -21,7 +21,7 @@ export interface ServiceObserver extends BatchObserver {
   rejected(reason: string): void;
 }
 
-export const noopObserver: ServiceObserver = { queueDepth: () => {}, batchDone: () => {}, preprocessed: () => {}, rejected: () => {} };
+export const noopObserver: ServiceObserver = { queueDepth: () => {}, queueWait: () => {}, batchDone: () => {}, preprocessed: () => {}, rejected: () => {} };
 
 export interface Timings {
   preprocessMs: number;

@@ -1,0 +1,53 @@
+/** /metrics exposes what operators need, with real values after real traffic. */
+import path from 'node:path';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseMetrics } from '../../bench/server-process.js';
+import { Metrics } from '../../src/metrics/metrics.js';
+import { createTestApp, type TestApp } from '../helpers/app.js';
+import { EDGE, SMOKE } from '../helpers/paths.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp({ maxQueue: 1, maxBatchSize: 1 });
+  // Register process metrics as the server does (the shared test helper leaves them off).
+  t.metrics.modelLoaded({ model: 'resnet50', version: '1', engine: t.service.model?.engine.engine ?? '', backend: 'x', precision: 'fp32' }, { load: 1.5 });
+});
+afterAll(async () => {
+  await t.close();
+});
+
+describe('/metrics', () => {
+  it('counts requests by route and status, and times preprocessing, queueing and inference', async () => {
+    await request(t.app.server).post('/predict').attach('image', path.join(SMOKE, 'beagle.jpg')).expect(200);
+    await request(t.app.server).post('/predict').attach('image', path.join(EDGE, 'not-an-image.jpg')).expect(415);
+    const res = await request(t.app.server).get('/metrics').expect(200).expect('content-type', /text\/plain/);
+    const m = parseMetrics(res.text);
+    expect(m.get('http_requests_total{route="/predict",method="POST",status="200"}')).toBe(1);
+    expect(m.get('http_requests_total{route="/predict",method="POST",status="415"}')).toBe(1);
+    expect(m.get('http_request_duration_seconds_count{route="/predict",method="POST"}')).toBe(2);
+    expect(m.get('preprocess_duration_seconds_count')).toBe(1);
+    expect(m.get('inference_duration_seconds_count')).toBe(1);
+    expect(m.get('inference_batch_size_sum')).toBe(1);
+    expect(m.get('inference_queue_wait_seconds_count')).toBe(1);
+    expect(m.get('inference_queue_depth')).toBe(0);
+    expect(m.get('model_load_seconds{phase="load"}')).toBe(1.5);
+    expect([...m.keys()].some((k) => k.startsWith('model_info{model="resnet50",version="1"'))).toBe(true);
+  });
+
+  it('counts refusals by reason when the queue is full', async () => {
+    const files = Array.from({ length: 12 }, () => path.join(SMOKE, 'cat.jpg'));
+    const statuses = (await Promise.all(files.map((f) => request(t.app.server).post('/predict').attach('image', f)))).map((r) => r.status);
+    const refused = statuses.filter((s) => s === 503).length;
+    expect(refused).toBeGreaterThan(0);
+    expect(statuses.every((s) => s === 200 || s === 503)).toBe(true);
+    const m = parseMetrics((await request(t.app.server).get('/metrics')).text);
+    expect(m.get('requests_rejected_total{reason="queue_full"}')).toBe(refused);
+  });
+
+  it('includes the default process metrics in the server registry', async () => {
+    const text = await new Metrics().registry.metrics();
+    expect(text).toMatch(/process_resident_memory_bytes \d+/);
+    expect(text).toMatch(/nodejs_eventloop_lag_seconds/);
+  });
+});
