@@ -55,7 +55,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   let stopping: Promise<void> | undefined;
   const shutdown = (reason: string): Promise<void> => {
     stopping ??= (async () => {
-      log.info({ reason, queued: service.queueDepth }, 'shutdown: draining');
+      log.info({ reason, inFlight: service.inFlight }, 'shutdown: draining');
       service.beginDrain();
       await app.close();
       await service.stop();
@@ -86,7 +86,7 @@ export async function runServer(config: Config): Promise<void> {
       process.exit(1);
     }
     const timer = setTimeout(() => {
-      server.app.log.error({ graceMs: config.shutdownGraceMs, queued: server.service.queueDepth }, 'shutdown: grace period over, exiting with work unfinished');
+      server.app.log.error({ graceMs: config.shutdownGraceMs, inFlight: server.service.inFlight }, 'shutdown: grace period over, exiting with work unfinished');
       process.exit(1);
     }, config.shutdownGraceMs);
     timer.unref();

@@ -56,7 +56,7 @@ export class Metrics implements ServiceObserver {
 
   readonly queueDepthGauge = new Gauge({
     name: 'inference_queue_depth',
-    help: 'Images waiting for the engine',
+    help: 'Images admitted and not yet answered (decoding, queued or running); MAX_QUEUE bounds it',
     registers: [this.registry],
   });
 

@@ -17,7 +17,6 @@ export interface BatcherOptions {
 }
 
 export interface BatchObserver {
-  queueDepth(depth: number): void;
   /** A row left the queue for the engine after waiting this long. */
   queueWait(seconds: number): void;
   batchDone(size: number, seconds: number): void;
@@ -35,7 +34,7 @@ interface Item {
 export type RunBatch = (input: BatchInput) => Promise<BatchOutput>;
 
 export const queueFull = (maxQueue: number): AppError =>
-  new AppError('overloaded', 'queue_full', `server busy: ${maxQueue} images already waiting; retry shortly`, { retryAfterSeconds: 1 });
+  new AppError('overloaded', 'queue_full', `server busy: ${maxQueue} images already in progress; retry shortly`, { retryAfterSeconds: 1 });
 
 export class DynamicBatcher {
   private readonly queue: Item[] = [];
@@ -48,7 +47,7 @@ export class DynamicBatcher {
   constructor(
     private readonly runBatch: RunBatch,
     private readonly opts: BatcherOptions,
-    private readonly observer: BatchObserver = { queueDepth: () => {}, queueWait: () => {}, batchDone: () => {} },
+    private readonly observer: BatchObserver = { queueWait: () => {}, batchDone: () => {} },
   ) {
     this.rowLength = opts.rowDims[0] * opts.rowDims[1] * opts.rowDims[2];
   }
@@ -76,7 +75,6 @@ export class DynamicBatcher {
       }
       if (this.queue.length === 0) this.oldestSince = performance.now();
       this.queue.push(item);
-      this.observer.queueDepth(this.queue.length);
       this.pump();
     });
   }
@@ -91,7 +89,6 @@ export class DynamicBatcher {
     const i = this.queue.indexOf(item);
     if (i < 0) return; // already in a running batch: its result will simply be dropped
     this.queue.splice(i, 1);
-    this.observer.queueDepth(this.queue.length);
     item.reject(err);
     this.settleIdle();
   }
@@ -114,7 +111,6 @@ export class DynamicBatcher {
   private async dispatch(items: Item[]): Promise<void> {
     this.running = true;
     this.oldestSince = performance.now();
-    this.observer.queueDepth(this.queue.length);
     const now = performance.now();
     for (const it of items) {
       if (it.onAbort) it.signal?.removeEventListener('abort', it.onAbort);

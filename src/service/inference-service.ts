@@ -10,13 +10,15 @@ import { AppError, notReady } from '../errors.js';
 import type { ModelDescriptor } from '../model/descriptor.js';
 import { prepareModel, type PrepareHooks } from '../model/prepare.js';
 import { ImagePreprocessor, preprocessorOptions } from '../preprocess/preprocessor.js';
-import { DynamicBatcher, type BatchObserver } from './batcher.js';
+import { DynamicBatcher, queueFull, type BatchObserver } from './batcher.js';
 import { topK, type Prediction } from './topk.js';
 
 export type ServiceState = 'idle' | 'loading' | 'ready' | 'draining' | 'stopped' | 'failed';
 
 /** What the service reports to metrics; no-ops by default. */
 export interface ServiceObserver extends BatchObserver {
+  /** Images admitted and not yet answered. */
+  queueDepth(depth: number): void;
   preprocessed(seconds: number): void;
   rejected(reason: string): void;
 }
@@ -56,6 +58,8 @@ export class InferenceService {
   private current: ServiceState = 'idle';
   private loaded: Loaded | undefined;
   private failure: Error | undefined;
+  /** Images admitted and not yet answered: decoding, queued or in the running batch. */
+  private inflight = 0;
   report: LoadReport | undefined;
 
   constructor(
@@ -78,8 +82,30 @@ export class InferenceService {
     return l && { descriptor: l.descriptor, labels: l.labels, engine: l.engine.info };
   }
 
-  get queueDepth(): number {
-    return this.loaded?.batcher.depth ?? 0;
+  get inFlight(): number {
+    return this.inflight;
+  }
+
+  /**
+   * Reserves room for `images` images before any work is spent on them (the upload is not even
+   * read yet), or refuses at once with 503 queue_full: under overload, refusals cost nothing and
+   * memory stays bounded. Call the returned function when the request ends, however it ends.
+   */
+  admit(images = 1): () => void {
+    this.need();
+    if (this.inflight + images > this.config.maxQueue) {
+      this.observer.rejected('queue_full');
+      throw queueFull(this.config.maxQueue);
+    }
+    this.inflight += images;
+    this.observer.queueDepth(this.inflight);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.inflight -= images;
+      this.observer.queueDepth(this.inflight);
+    };
   }
 
   /** Fetch if needed, load the engine in its worker, run one warm-up inference; then ready. */
@@ -168,7 +194,8 @@ export class InferenceService {
     try {
       return await l.batcher.submit(row, signal);
     } catch (err) {
-      if (err instanceof AppError && (err.kind === 'overloaded' || err.kind === 'timeout')) this.observer.rejected(err.code);
+      // Work that never got its answer: refused, past its deadline, or abandoned by its client.
+      if (err instanceof AppError && (err.kind === 'overloaded' || err.kind === 'timeout' || err.code === 'client_closed')) this.observer.rejected(err.code);
       throw err;
     }
   }

@@ -9,6 +9,11 @@ export default async function predictRoutes(app: FastifyInstance): Promise<void>
     '/predict',
     {
       config: { auth: true },
+      // Admission before the body is read: a refused upload costs no decoding and no memory.
+      onRequest: async (_request, reply) => {
+        const release = app.service.admit(1);
+        reply.raw.once('close', release);
+      },
       schema: {
         summary: 'Classify one image',
         description:
