@@ -1,42 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { expect } from 'vitest';
 import { convertLayersModel } from '../../src/convert/index.js';
 import type { ConvertedModel, ConvertOptions } from '../../src/convert/index.js';
-
-export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-/** Where the ResNet50 TF.js model lives: $RESNET_TFJS_DIR, else the app cache path. */
-export function resnetDir(): string {
-  return path.resolve(PROJECT_ROOT, process.env.RESNET_TFJS_DIR ?? 'models/cache/resnet50/tfjs');
-}
-
-export function hasModelJson(dir: string): boolean {
-  return existsSync(path.join(dir, 'model.json'));
-}
-
-interface ModelJson {
-  modelTopology: object;
-  weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
-}
-
-/** Read model.json + weight shards (concatenated in manifest order) into ModelArtifacts. */
-export async function loadLayersArtifactsFromDir(dir: string): Promise<tf.io.ModelArtifacts> {
-  const json = JSON.parse(await readFile(path.join(dir, 'model.json'), 'utf8')) as ModelJson;
-  const weightSpecs: tf.io.WeightsManifestEntry[] = [];
-  const shards: Buffer[] = [];
-  for (const group of json.weightsManifest) {
-    weightSpecs.push(...group.weights);
-    for (const p of group.paths) shards.push(await readFile(path.join(dir, p)));
-  }
-  const all = Buffer.concat(shards);
-  const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer;
-  return { modelTopology: json.modelTopology, weightSpecs, weightData };
-}
 
 /** Artifacts of an in-memory tfjs model, exactly as model.save() would write them. */
 export async function artifactsOf(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {

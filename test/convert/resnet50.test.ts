@@ -4,11 +4,13 @@ import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkOnnxModel, convertLayersModel } from '../../src/convert/index.js';
 import type { ConvertedModel } from '../../src/convert/index.js';
-import { expectClose, hasModelJson, loadLayersArtifactsFromDir, maxAbsDiff, resnetDir, rng, runOrt, uniform } from './helpers.js';
+import path from 'node:path';
+import { configWith } from '../../src/config/config.js';
+import { readLayersModel } from '../../src/model/artifacts.js';
+import { expectClose, maxAbsDiff, rng, runOrt, uniform } from './helpers.js';
 
-const dir = resnetDir();
-const present = hasModelJson(dir);
-if (!present) console.warn(`[resnet50.test] SKIPPED: no model.json in ${dir} (set RESNET_TFJS_DIR to the ResNet50 TF.js model directory)`);
+// The model the app serves, from its cache (the test suite's global setup fetches it).
+const modelJson = path.join(configWith({}).modelCacheDir, 'resnet50', 'tfjs', 'model.json');
 
 function argmax(a: ArrayLike<number>, from: number, to: number): number {
   let best = from;
@@ -16,13 +18,13 @@ function argmax(a: ArrayLike<number>, from: number, to: number): number {
   return best - from;
 }
 
-describe.skipIf(!present)('Keras ResNet50 (TF.js) -> ONNX', () => {
+describe('Keras ResNet50 (TF.js) -> ONNX', () => {
   let artifacts: tf.io.ModelArtifacts;
   let converted: ConvertedModel;
   let convertMs = 0;
 
   beforeAll(async () => {
-    artifacts = await loadLayersArtifactsFromDir(dir);
+    artifacts = (await readLayersModel(modelJson)) as tf.io.ModelArtifacts;
     const t0 = performance.now();
     converted = convertLayersModel(artifacts);
     convertMs = performance.now() - t0;
