@@ -3,6 +3,7 @@
  * maps its flags onto the same names), parsed, and validated at start; a bad value stops the start
  * with a message naming the variable.
  */
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -12,6 +13,9 @@ import { parseBytes, parseEnum, parseInteger, parseList, parseString } from './p
 
 /** Project root: two levels above this file in both src/config and dist/config. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** This server's version (package.json), reported by /v2 and the OpenAPI document. */
+export const VERSION: string = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 export const ENGINES = ['onnx', 'tfjs'] as const;
 export const PRECISIONS = ['fp32', 'int8'] as const;

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import type { Config } from '../config/config.js';
+import { VERSION, type Config } from '../config/config.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { InferenceService } from '../service/inference-service.js';
 import { registerErrorHandlers } from './error-mapping.js';
@@ -18,6 +18,7 @@ import healthRoutes from './routes/health.js';
 import metricsRoutes from './routes/metrics.js';
 import predictRoutes from './routes/predict.js';
 import uiRoutes from './routes/ui.js';
+import v2Routes from './v2/routes.js';
 import { sharedSchemas } from './schemas.js';
 
 declare module 'fastify' {
@@ -32,8 +33,6 @@ export interface AppDeps {
   config: Config;
   service: InferenceService;
   metrics: Metrics;
-  /** Served API version (package.json), for the OpenAPI document. */
-  version?: string;
   /** pino options, `false` to silence (tests). */
   logger?: FastifyServerOptions['logger'];
 }
@@ -81,10 +80,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(authPlugin, { keys: config.apiKeys });
   await app.register(uploadsPlugin, { maxUploadBytes: config.maxUploadBytes });
 
-  await app.register(docsPlugin, { version: deps.version ?? '0.0.0' });
+  await app.register(docsPlugin, { version: VERSION });
   await app.register(healthRoutes);
   await app.register(metricsRoutes);
   await app.register(predictRoutes);
+  await app.register(v2Routes, { version: VERSION });
   await app.register(uiRoutes);
   return app;
 }

@@ -156,7 +156,7 @@ describe('malformed requests', () => {
 describe('upload limit', () => {
   let small: TestApp;
   beforeAll(async () => {
-    small = await createTestApp({ maxUploadBytes: 20 * 1024 }, { load: false });
+    small = await createTestApp({ maxUploadBytes: 20 * 1024 });
   });
   afterAll(async () => {
     await small.close();

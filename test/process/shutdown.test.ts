@@ -36,7 +36,8 @@ describe('graceful shutdown', () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 50 });
     const results = samples.map((s) => post(server.port, readImage(s.file), agent));
     // "Accepted" = the server has taken the request in: it logs each one as it arrives.
-    await server.waitFor((out) => out.split('"msg":"incoming request"').length > samples.length);
+    // (readiness polls are logged too: count only the uploads)
+    await server.waitFor((out) => out.split('\n').filter((l) => l.includes('"msg":"incoming request"') && l.includes('"url":"/predict"')).length >= samples.length);
 
     const exit = once(server.child, 'exit') as Promise<[number | null]>;
     server.child.kill('SIGTERM');

@@ -31,7 +31,22 @@ async function docs(app: FastifyInstance, opts: DocsOptions): Promise<void> {
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: false }, staticCSP: true });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: false }, staticCSP: true, transformStaticCSP: offlineDocsCsp });
+}
+
+/**
+ * swagger-ui's own CSP minus what breaks or is not needed offline: `upgrade-insecure-requests` makes
+ * browsers fetch every asset over https:// from any plain-HTTP host but localhost (a pod IP, an
+ * Ingress without TLS), leaving a blank page (fastify/fastify-swagger#690); `https:` sources and the
+ * online validator's host are never used, as every asset is served from here.
+ */
+export function offlineDocsCsp(header: string): string {
+  return header
+    .split(';')
+    .map((d) => d.trim())
+    .filter((d) => d !== '' && d !== 'upgrade-insecure-requests')
+    .map((d) => d.split(/\s+/).filter((src) => src !== 'https:' && src !== 'validator.swagger.io').join(' '))
+    .join('; ');
 }
 
 export const docsPlugin = fp(docs, { name: 'docs' });

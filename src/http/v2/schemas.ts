@@ -188,5 +188,8 @@ export const modelParams = {
   },
 } as const;
 
-/** A v2 error response with its own description (the `$ref` keeps one component). */
-export const v2ErrorResponse = (description: string): { description: string; $ref: string } => ({ description, $ref: 'V2Error#' });
+/** A response with its own description; the `$ref` keeps one shared component. */
+export const ok = (description: string, id: string): { description: string; $ref: string } => ({ description, $ref: `${id}#` });
+
+/** A v2 error response with its own description. */
+export const v2ErrorResponse = (description: string): { description: string; $ref: string } => ok(description, 'V2Error');
