@@ -3,7 +3,7 @@
  * and again with the cache warm (a restart): time to readiness, split by phase (fetch, convert,
  * load, warm-up, from /metrics), then one request's latency (first, and median of 10).
  *
- * Options: --engine onnx|tfjs (onnx)  --precision fp32|int8 (fp32)
+ * Options: --engine onnx|tfjs (onnx)  --precision fp32|int8 (int8, the default)
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -12,13 +12,13 @@ import { parseArgs } from 'node:util';
 import { percentile } from './closed-loop.js';
 import { PROJECT, startServer } from './server-process.js';
 
-const { values } = parseArgs({ options: { engine: { type: 'string', default: 'onnx' }, precision: { type: 'string', default: 'fp32' } } });
+const { values } = parseArgs({ options: { engine: { type: 'string', default: 'onnx' }, precision: { type: 'string', default: 'int8' } } });
 const beagle = await readFile(path.resolve(PROJECT, '..', 'shared', 'images', 'smoke', 'beagle.jpg'));
 const cache = await mkdtemp(path.join(os.tmpdir(), 'cold-start-'));
 
 async function once(label: string): Promise<void> {
   const started = performance.now();
-  const server = await startServer({ ENGINE: values.engine ?? 'onnx', MODEL_PRECISION: values.precision ?? 'fp32', MODEL_CACHE_DIR: cache });
+  const server = await startServer({ ENGINE: values.engine ?? 'onnx', MODEL_PRECISION: values.precision ?? 'int8', MODEL_CACHE_DIR: cache });
   const readyS = (performance.now() - started) / 1000;
   try {
     const m = await server.metrics();

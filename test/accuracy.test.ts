@@ -50,7 +50,7 @@ describe('ImageNet sample accuracy', () => {
 
   it('default preprocessing (crop): top-1 >= 0.90, top-5 >= 0.98', async () => {
     const s = await score(service);
-    console.log(`accuracy (${service.model?.engine.backend}, crop): top-1 ${s.top1.toFixed(2)}, top-5 ${s.top5.toFixed(2)}; misses: ${s.misses.join('; ')}`);
+    console.log(`accuracy (${service.model?.engine.backend} ${service.model?.engine.precision}, crop): top-1 ${s.top1.toFixed(2)}, top-5 ${s.top5.toFixed(2)}; misses: ${s.misses.join('; ')}`);
     expect(s.top1).toBeGreaterThanOrEqual(0.9);
     expect(s.top5).toBeGreaterThanOrEqual(0.98);
   });

@@ -15,6 +15,12 @@ import sharp from 'sharp';
 import { AppError, tooLarge, unsupportedMedia } from '../errors.js';
 import type { RasterFormat } from './sniff.js';
 
+// Each image decodes on one libvips thread while several images decode in parallel on libuv's
+// pool (the cores are shared with inference); libvips' operation cache only costs memory here, as
+// every upload is a new image.
+sharp.concurrency(1);
+sharp.cache(false);
+
 export interface Geometry {
   width: number;
   height: number;

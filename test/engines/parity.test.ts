@@ -19,7 +19,8 @@ let tfjs: TfjsEngine;
 let rows: { name: string; row: Float32Array }[];
 
 beforeAll(async () => {
-  const config = configWith({ logLevel: 'silent', modelFetch: 'never', engine: 'onnx' });
+  // fp32: the converted model itself (int8 is a deliberate approximation, guarded by test/quantize).
+  const config = configWith({ logLevel: 'silent', modelFetch: 'never', engine: 'onnx', precision: 'fp32' });
   const prepared = await prepareModel(config);
   if (prepared.engineSpec.engine !== 'onnx') throw new Error('expected the ONNX engine');
   onnx = await OnnxEngine.load(prepared.engineSpec.modelPath, config.threads, 'fp32');

@@ -1,0 +1,201 @@
+/**
+ * The Kubernetes manifests stay valid and reviewable: every document parses and validates against
+ * the Kubernetes API schemas (kubernetes-models), kustomize renders them, the pieces point at each
+ * other, and the pod runs locked down and shuts down inside its grace period.
+ * kubectl must be installed (`apt-get install -y kubectl`); without it the render tests fail.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  find,
+  IMAGE_REF,
+  K8S_DIR,
+  kustomization,
+  manifestFiles,
+  parseYaml,
+  rawObjects,
+  renderedObjects,
+  runtimeStage,
+  validateObject,
+  type K8sObject,
+} from './manifests.js';
+
+const SELECTOR = { 'app.kubernetes.io/name': 'resnet-serve' };
+
+const podSpec = (objs: K8sObject[]): any => find(objs, 'Deployment').spec.template.spec;
+const container = (objs: K8sObject[]): any => {
+  const cs = podSpec(objs).containers;
+  expect(cs).toHaveLength(1);
+  return cs[0];
+};
+const env = (c: any): Record<string, string> => Object.fromEntries((c.env ?? []).map((e: { name: string; value: string }) => [e.name, e.value]));
+
+/** Kubernetes CPU quantity ("2", "1500m") in cores. */
+function cores(q: string | number): number {
+  const s = String(q);
+  return s.endsWith('m') ? Number(s.slice(0, -1)) / 1000 : Number(s);
+}
+
+/** Kubernetes memory quantity in bytes (binary and decimal suffixes). */
+function bytes(q: string): number {
+  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(q);
+  if (!m) throw new Error(`unparsed quantity ${q}`);
+  const unit: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, k: 1e3, M: 1e6, G: 1e9, T: 1e12 };
+  return Number(m[1]) * (m[2] ? unit[m[2]] : 1);
+}
+
+describe('k8s/ files', () => {
+  it('every file parses as YAML', () => {
+    for (const f of [...manifestFiles(), 'kustomization.yaml']) {
+      expect(() => parseYaml(readFileSync(path.join(K8S_DIR, f), 'utf8'), f), f).not.toThrow();
+    }
+  });
+
+  it('every document validates against the Kubernetes API schema', () => {
+    const objs = rawObjects();
+    expect(objs.map((o) => o.obj.kind).sort()).toEqual(['Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'Service']);
+    for (const { file, obj } of objs) validateObject(obj, `k8s/${file}`);
+  });
+
+  it('the kustomization lists exactly the manifest files', () => {
+    expect([...kustomization().resources].sort()).toEqual(manifestFiles());
+  });
+
+  it('the schema check really rejects a broken object', () => {
+    const bad = structuredClone(find(rawObjects().map((o) => o.obj), 'Deployment'));
+    bad.spec.template.spec.containers[0].ports[0].containerPort = 'http';
+    expect(() => validateObject(bad, 'mutated')).toThrow(/containerPort/);
+  });
+});
+
+describe('kubectl kustomize k8s', () => {
+  it('renders, and every rendered object validates', () => {
+    const objs = renderedObjects();
+    expect(objs.map((o) => o.kind).sort()).toEqual(['Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'Service']);
+    for (const o of objs) validateObject(o, 'kubectl kustomize k8s');
+  });
+
+  it('sets the registry image and the common labels', () => {
+    const objs = renderedObjects();
+    expect(container(objs).image).toBe(IMAGE_REF);
+    const common = { 'app.kubernetes.io/name': 'resnet-serve', 'app.kubernetes.io/part-of': 'resnet-serve', 'app.kubernetes.io/managed-by': 'kustomize' };
+    for (const o of objs) expect(o.metadata.labels, `${o.kind} labels`).toMatchObject(common);
+    expect(find(objs, 'Deployment').spec.template.metadata.labels).toMatchObject(common);
+    // Selectors are immutable on a Deployment: they keep to the one stable label.
+    expect(find(objs, 'Deployment').spec.selector.matchLabels).toEqual(SELECTOR);
+  });
+});
+
+describe('the pieces fit together', () => {
+  const objs = (): K8sObject[] => renderedObjects();
+
+  it('Service, PDB and spread constraints select the Deployment pods', () => {
+    const o = objs();
+    const podLabels = find(o, 'Deployment').spec.template.metadata.labels;
+    const selects = (sel: Record<string, string>): boolean => Object.entries(sel).every(([k, v]) => podLabels[k] === v);
+    expect(selects(find(o, 'Service').spec.selector)).toBe(true);
+    expect(selects(find(o, 'PodDisruptionBudget').spec.selector.matchLabels)).toBe(true);
+    const spread = podSpec(o).topologySpreadConstraints as { topologyKey: string; labelSelector: { matchLabels: Record<string, string> } }[];
+    expect(spread.map((s) => s.topologyKey)).toContain('kubernetes.io/hostname');
+    for (const s of spread) expect(selects(s.labelSelector.matchLabels)).toBe(true);
+  });
+
+  it('Deployment: 2 replicas, rolling update that never drops below the ready count', () => {
+    const d = find(objs(), 'Deployment');
+    expect(d.spec.replicas).toBe(2);
+    expect(d.spec.strategy).toMatchObject({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0 } });
+  });
+
+  it('Service: LoadBalancer, port 80 to the named container port http', () => {
+    const svc = find(objs(), 'Service');
+    expect(svc.spec.type).toBe('LoadBalancer');
+    expect(svc.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
+  });
+
+  it('HPA: autoscaling/v2 on CPU utilisation of the Deployment, at least 2 replicas', () => {
+    const o = objs();
+    const hpa = find(o, 'HorizontalPodAutoscaler');
+    expect(hpa.apiVersion).toBe('autoscaling/v2');
+    expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: find(o, 'Deployment').metadata.name });
+    expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2);
+    expect(hpa.spec.maxReplicas).toBeGreaterThan(hpa.spec.minReplicas);
+    expect(hpa.spec.metrics).toEqual([{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: expect.any(Number) } } }]);
+    // Utilisation is relative to requests: the container must request CPU.
+    expect(container(o).resources.requests.cpu).toBeDefined();
+  });
+
+  it('PDB: one pod at a time, never both', () => {
+    const pdb = find(objs(), 'PodDisruptionBudget');
+    const ok = pdb.spec.maxUnavailable === 1 || pdb.spec.minAvailable === 1;
+    expect(ok, JSON.stringify(pdb.spec)).toBe(true);
+  });
+
+  it('Prometheus scrape annotations point at /metrics on the container port', () => {
+    const o = objs();
+    const ann = find(o, 'Deployment').spec.template.metadata.annotations;
+    const port = container(o).ports.find((p: { name: string }) => p.name === 'http').containerPort;
+    expect(ann).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(port), 'prometheus.io/path': '/metrics' });
+  });
+});
+
+describe('pod security', () => {
+  it('pod security context: non-root uid 1000, RuntimeDefault seccomp, no API token', () => {
+    const spec = podSpec(renderedObjects());
+    expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(spec.automountServiceAccountToken).toBe(false);
+  });
+
+  it('container security context: read-only root, no privilege escalation, all capabilities dropped', () => {
+    const c = container(renderedObjects());
+    expect(c.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      runAsUser: 1000,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(c.securityContext.privileged ?? false).toBe(false);
+    expect(c.securityContext.capabilities.add ?? []).toEqual([]);
+  });
+
+  it('every path the image declares writable (VOLUME) is an emptyDir mount, and only those', () => {
+    const o = renderedObjects();
+    const declared = runtimeStage()
+      .filter((i) => i.op === 'VOLUME')
+      .flatMap((i) => (i.args.trim().startsWith('[') ? (JSON.parse(i.args) as string[]) : i.args.split(/\s+/)));
+    const volumes = new Map<string, any>((podSpec(o).volumes ?? []).map((v: { name: string }) => [v.name, v]));
+    const mounts = (container(o).volumeMounts ?? []) as { name: string; mountPath: string; readOnly?: boolean }[];
+    expect(mounts.map((m) => m.mountPath).sort()).toEqual([...declared].sort());
+    for (const m of mounts) {
+      expect(volumes.get(m.name)?.emptyDir, `${m.mountPath} is an emptyDir`).toBeDefined();
+      expect(volumes.get(m.name).emptyDir.sizeLimit, `${m.mountPath} has a sizeLimit`).toBeDefined();
+    }
+  });
+});
+
+describe('resources and shutdown', () => {
+  it('THREADS equals the CPU limit; requests and limits are set and consistent', () => {
+    const c = container(renderedObjects());
+    const { requests, limits } = c.resources;
+    expect(Number(env(c).THREADS)).toBe(cores(limits.cpu));
+    expect(cores(requests.cpu)).toBeLessThanOrEqual(cores(limits.cpu));
+    expect(bytes(requests.memory)).toBeLessThanOrEqual(bytes(limits.memory));
+    expect(bytes(requests.memory)).toBeGreaterThanOrEqual(512 * 2 ** 20); // the model alone is ~430 MB resident
+  });
+
+  it('terminationGracePeriodSeconds > preStop pause + SHUTDOWN_GRACE_MS, and the grace covers a request deadline', () => {
+    const o = renderedObjects();
+    const spec = podSpec(o);
+    const c = container(o);
+    const preStop = c.lifecycle.preStop;
+    const pause = preStop.sleep?.seconds ?? Number(preStop.exec?.command?.at(-1));
+    expect(pause).toBeGreaterThan(0);
+    const e = env(c);
+    expect(e.SHUTDOWN_GRACE_MS, 'SHUTDOWN_GRACE_MS is set explicitly').toBeDefined();
+    const graceSeconds = Number(e.SHUTDOWN_GRACE_MS) / 1000;
+    expect(spec.terminationGracePeriodSeconds).toBeGreaterThan(pause + graceSeconds);
+    if (e.REQUEST_TIMEOUT_MS) expect(Number(e.SHUTDOWN_GRACE_MS)).toBeGreaterThanOrEqual(Number(e.REQUEST_TIMEOUT_MS));
+  });
+});
