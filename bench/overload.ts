@@ -7,6 +7,7 @@
  *
  * Options: --seconds S (per phase, 30)  --clients N (256)
  */
+import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { closedLoop, countBy, percentile, type Outcome } from './closed-loop.js';
 import { jpegRequest, sampleJpegs } from './images.js';
@@ -66,6 +67,9 @@ async function phase(server: ServerProcess, name: string, n: number, polite: boo
   };
 }
 
+// The clients share the 2 cores with the server; at the lowest priority they take only the CPU the
+// server leaves idle, as clients on other machines would.
+os.setPriority(19);
 const server = await startServer();
 const phases: Phase[] = [];
 try {

@@ -1,4 +1,4 @@
-import * as ort from 'onnxruntime-node';
+import ort from '../../engines/onnxruntime.js';
 
 export interface OnnxCheckResult {
   inputNames: string[];
