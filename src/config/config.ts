@@ -7,7 +7,6 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { StartupError } from '../errors.js';
 import { availableCpus } from './cpus.js';
 import { parseBytes, parseEnum, parseInteger, parseList, parseString } from './parse.js';
 
@@ -121,8 +120,4 @@ export function configWith(overrides: Partial<Config>, env: Env = process.env): 
 export function describeConfig(c: Config): Record<string, unknown> {
   // What start-up logs: everything but secrets.
   return { ...c, apiKeys: c.apiKeys.length > 0 ? `${c.apiKeys.length} key(s)` : 'none', hostname: os.hostname() };
-}
-
-export function assertConfig(ok: boolean, name: string, message: string): asserts ok {
-  if (!ok) throw new StartupError(`invalid ${name}: ${message}`);
 }

@@ -33,19 +33,9 @@ export class Metrics implements ServiceObserver {
     registers: [this.registry],
   });
 
-  readonly preprocessSeconds = new Histogram({
-    name: 'preprocess_duration_seconds',
-    help: 'Decode, resize and normalise time per image',
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
+  readonly preprocessSeconds = this.seconds('preprocess_duration_seconds', 'Decode, resize and normalise time per image');
 
-  readonly inferenceSeconds = new Histogram({
-    name: 'inference_duration_seconds',
-    help: 'Engine time per batch',
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
+  readonly inferenceSeconds = this.seconds('inference_duration_seconds', 'Engine time per batch');
 
   readonly batchSize = new Histogram({
     name: 'inference_batch_size',
@@ -60,12 +50,7 @@ export class Metrics implements ServiceObserver {
     registers: [this.registry],
   });
 
-  readonly queueWaitSeconds = new Histogram({
-    name: 'inference_queue_wait_seconds',
-    help: 'Time an image waited in the batcher queue before its batch started',
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
+  readonly queueWaitSeconds = this.seconds('inference_queue_wait_seconds', 'Time an image waited in the batcher queue before its batch started');
 
   readonly rejectedTotal = new Counter({
     name: 'requests_rejected_total',
@@ -97,6 +82,11 @@ export class Metrics implements ServiceObserver {
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** A latency histogram in this registry. */
+  private seconds(name: string, help: string): Histogram {
+    return new Histogram({ name, help, buckets: LATENCY_BUCKETS, registers: [this.registry] });
   }
 
   queueDepth(depth: number): void {
