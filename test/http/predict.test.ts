@@ -1,5 +1,6 @@
 /** POST /predict against the real app and the real model. */
 import path from 'node:path';
+import sharp from 'sharp';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
@@ -61,6 +62,23 @@ describe('edge images', () => {
     'beagle-16bit.png', 'beagle-alpha.png', 'beagle-cmyk.jpg', 'beagle-exif-rotated.jpg', 'beagle-gray.png', 'beagle.gif', 'beagle.tiff', 'beagle.webp',
   ])('%s classifies as beagle', async (file) => {
     const res = await post().attach('image', path.join(EDGE, file)).expect(200);
+    expect(res.body.predictions[0].label).toBe('beagle');
+  });
+
+  it('AVIF (encoded here from beagle.jpg) classifies as beagle', async () => {
+    const avif = await sharp(readImage(path.join(SMOKE, 'beagle.jpg'))).avif({ quality: 80 }).toBuffer();
+    const res = await post().set('content-type', 'image/avif').send(avif).expect(200);
+    expect(res.body.image.format).toBe('avif');
+    expect(res.body.predictions[0].label).toBe('beagle');
+  });
+
+  it('an animated GIF classifies by its first frame', async () => {
+    const beagle = await sharp(readImage(path.join(SMOKE, 'beagle.jpg'))).raw().toBuffer({ resolveWithObject: true });
+    const grey = Buffer.alloc(beagle.data.length, 128);
+    const frames = Buffer.concat([beagle.data, grey]);
+    const gif = await sharp(frames, { raw: { width: beagle.info.width, height: beagle.info.height * 2, channels: 3, pageHeight: beagle.info.height } }).gif().toBuffer();
+    const res = await post().attach('image', gif, 'two-frames.gif').expect(200);
+    expect(res.body.image).toMatchObject({ format: 'gif', width: beagle.info.width, height: beagle.info.height });
     expect(res.body.predictions[0].label).toBe('beagle');
   });
 
