@@ -11,6 +11,7 @@ import { inspectCache } from './cache.js';
 import { readDescriptor, type ModelDescriptor } from './descriptor.js';
 import { fetchModel, type ProgressFn } from './fetch.js';
 import { ensureOnnxModel } from './onnx-cache.js';
+import { preprocessorOptions } from '../preprocess/preprocessor.js';
 import { resolveQuantizationPlan } from '../quantize/plan.js';
 
 export interface PreparedModel {
@@ -28,7 +29,10 @@ export interface PrepareHooks {
   log?: (msg: string) => void;
 }
 
-export type ModelSettings = Pick<Config, 'modelRepository' | 'modelName' | 'modelCacheDir' | 'modelFetch' | 'engine' | 'threads' | 'precision' | 'quantCalibration'>;
+export type ModelSettings = Pick<
+  Config,
+  'modelRepository' | 'modelName' | 'modelCacheDir' | 'modelFetch' | 'engine' | 'threads' | 'precision' | 'quantCalibration' | 'maxPixels' | 'minImageSide' | 'resizeMode'
+>;
 
 export async function ensureSource(c: ModelSettings, d: ModelDescriptor, hooks: PrepareHooks): Promise<{ dir: string; seconds: number }> {
   const started = performance.now();
@@ -54,7 +58,8 @@ export async function prepareModel(c: ModelSettings, hooks: PrepareHooks = {}): 
   if (c.engine === 'tfjs') {
     return { descriptor, dir: source.dir, labels, fetchSeconds: source.seconds, convertSeconds: 0, engineSpec: { engine: 'tfjs', modelJsonPath, threads: 1 } };
   }
-  const quantization = c.precision === 'int8' ? await resolveQuantizationPlan(c.quantCalibration) : undefined;
+  const preprocessing = preprocessorOptions(descriptor, { maxPixels: c.maxPixels, minSide: c.minImageSide }, c.resizeMode);
+  const quantization = c.precision === 'int8' ? await resolveQuantizationPlan(c.quantCalibration, { preprocessing }) : undefined;
   const onnx = await ensureOnnxModel(descriptor, source.dir, { precision: c.precision, quantization }, hooks.log);
   return {
     descriptor,

@@ -15,7 +15,7 @@ import { DEFAULT_IMAGE_PARAMS, IMAGE_METHODS, type ImageCalibrationParams, type 
 import { readCalibrationSet, type CalibrationSet } from './calibration-set.js';
 import { quantizeLayersModel } from './quantize-model.js';
 import type { LayerPolicy } from './select.js';
-import { inputRange, servingPreprocessing } from './serving-preprocessing.js';
+import { inputRange } from './input-range.js';
 
 /** Bump when the quantizer's output for the same inputs changes: it is part of every fingerprint. */
 export const QUANTIZER_VERSION = '1';
@@ -49,8 +49,8 @@ export interface QuantizationPlan {
 }
 
 export interface PlanOptions {
-  /** Default: what the server would use (descriptor + environment). */
-  preprocessing?: PreprocessorOptions;
+  /** The serving preprocessing (descriptor + RESIZE_MODE): calibration images go through it. */
+  preprocessing: PreprocessorOptions;
   /** Image method when the setting names none. */
   method?: ImageMethod;
   layers?: LayerPolicy;
@@ -70,8 +70,8 @@ export function parseCalibrationSetting(setting: string, fallback: ImageMethod):
 }
 
 /** A plan for data-free calibration (no I/O beyond what `options` lacks). */
-export async function dataFreePlan(options: PlanOptions = {}): Promise<QuantizationPlan> {
-  const preprocessing = options.preprocessing ?? (await servingPreprocessing());
+export async function dataFreePlan(options: PlanOptions): Promise<QuantizationPlan> {
+  const preprocessing = options.preprocessing;
   const layers = options.layers ?? DEFAULT_LAYERS;
   const k = options.k ?? DATA_FREE_K;
   const method = 'data-free-bn';
@@ -96,12 +96,11 @@ export function imagePlan(
   };
 }
 
-export async function resolveQuantizationPlan(setting: string, options: PlanOptions = {}): Promise<QuantizationPlan> {
+export async function resolveQuantizationPlan(setting: string, options: PlanOptions): Promise<QuantizationPlan> {
   if (setting.trim() === '' || setting === 'data-free') return dataFreePlan(options);
   const { method, folder } = parseCalibrationSetting(setting, options.method ?? DEFAULT_IMAGE_METHOD);
   const set = await readCalibrationSet(folder, setting);
-  const preprocessing = options.preprocessing ?? (await servingPreprocessing());
-  return imagePlan(set, method, preprocessing, options.layers);
+  return imagePlan(set, method, options.preprocessing, options.layers);
 }
 
 export async function quantizedModelBytes(artifacts: LayersModelArtifacts, plan: QuantizationPlan): Promise<Uint8Array> {

@@ -9,7 +9,7 @@ import { imageBatches, observedRanges } from './calibrate-images.js';
 import { insertQdq, type QdqReport } from './qdq.js';
 import type { RangeMap } from './ranges.js';
 import { selectQuantization } from './select.js';
-import { inputRange } from './serving-preprocessing.js';
+import { inputRange } from './input-range.js';
 import type { QuantizationPlan } from './plan.js';
 
 export interface QuantizeReport extends QdqReport {

@@ -31,8 +31,7 @@ describe('quantization plan', () => {
     expect((await dataFreePlan({ preprocessing: pre, layers: { firstConv: 'fp32', classifier: 'int8' } })).fingerprint).not.toBe(a.fingerprint);
     const rgb = { ...pre, normalization: { ...pre.normalization, mean: [0, 0, 0] as [number, number, number] } };
     expect((await dataFreePlan({ preprocessing: rgb })).fingerprint).not.toBe(a.fingerprint);
-    // Without explicit preprocessing it uses the server's (descriptor + environment): the same here.
-    expect((await resolveQuantizationPlan('data-free')).fingerprint).toBe(a.fingerprint);
+    expect((await resolveQuantizationPlan('data-free', { preprocessing: pre })).fingerprint).toBe(a.fingerprint);
   });
 
   it('image folder: fingerprint follows the images contents and the method, not names or other files', async () => {
