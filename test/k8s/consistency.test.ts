@@ -11,13 +11,16 @@ import { loadConfig } from '../../src/config/config.js';
 import { PUBLIC_DIR } from '../../src/http/routes/ui.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { PROJECT } from '../helpers/paths.js';
+import type { IContainer, IProbe } from 'kubernetes-models/v1';
 import {
+  appContainer,
+  envOf,
   envPairs,
-  find,
   globalArgs,
   IMAGE_REF,
   kustomization,
   LOCAL_TAG,
+  must,
   rawObjects,
   README_BEGIN,
   README_END,
@@ -25,13 +28,20 @@ import {
   renderedObjects,
   runtimeStage,
   dockerfile,
+  specOf,
   type K8sObject,
 } from './manifests.js';
 
 const pkg = JSON.parse(readFileSync(path.join(PROJECT, 'package.json'), 'utf8')) as { name: string; version: string };
-const deployment = (): K8sObject => find(rawObjects().map((o) => o.obj), 'Deployment');
-const appContainer = (): any => deployment().spec.template.spec.containers[0];
-const namedPort = (name: string): number => appContainer().ports.find((p: { name: string }) => p.name === name).containerPort;
+const raw = (): K8sObject[] => rawObjects().map((o) => o.obj);
+const container = (): IContainer => appContainer(raw());
+const annotations = (): Record<string, string> => must(specOf(raw(), 'Deployment').template.metadata?.annotations, 'pod annotations');
+const namedPort = (name: string): number | undefined => container().ports?.find((p) => p.name === name)?.containerPort;
+/** A probe's HTTP path and port; every probe here must be an httpGet. */
+const httpGet = (probe: IProbe | undefined, which: string): { path: string; port: string | number } => {
+  const g = must(must(probe, which).httpGet, `${which}.httpGet`);
+  return { path: must(g.path, `${which} path`), port: g.port };
+};
 
 describe('probes hit the routes the app serves', () => {
   let t: TestApp;
@@ -43,26 +53,26 @@ describe('probes hit the routes the app serves', () => {
   });
 
   it('startup and readiness use /readyz (503 before the model loads), liveness /healthz (200)', async () => {
-    const c = appContainer();
-    expect(c.startupProbe.httpGet.path).toBe('/readyz');
-    expect(c.readinessProbe.httpGet.path).toBe('/readyz');
-    expect(c.livenessProbe.httpGet.path).toBe('/healthz');
+    const c = container();
+    const [startup, readiness, liveness] = [httpGet(c.startupProbe, 'startupProbe'), httpGet(c.readinessProbe, 'readinessProbe'), httpGet(c.livenessProbe, 'livenessProbe')];
+    expect(startup.path).toBe('/readyz');
+    expect(readiness.path).toBe('/readyz');
+    expect(liveness.path).toBe('/healthz');
     // Before the model loads: not ready (so not routed to), but alive (so not restarted).
-    await request(t.app.server).get(c.readinessProbe.httpGet.path).expect(503);
-    await request(t.app.server).get(c.startupProbe.httpGet.path).expect(503);
-    await request(t.app.server).get(c.livenessProbe.httpGet.path).expect(200);
+    await request(t.app.server).get(readiness.path).expect(503);
+    await request(t.app.server).get(startup.path).expect(503);
+    await request(t.app.server).get(liveness.path).expect(200);
   });
 
   it('the Prometheus scrape path is served', async () => {
-    const ann = deployment().spec.template.metadata.annotations;
-    const res = await request(t.app.server).get(ann['prometheus.io/path']).expect(200);
+    const res = await request(t.app.server).get(annotations()['prometheus.io/path']).expect(200);
     expect(res.text).toContain('# TYPE');
   });
 
   it('every probe targets the container port the app listens on', () => {
-    const c = appContainer();
-    for (const probe of [c.startupProbe, c.readinessProbe, c.livenessProbe]) {
-      const port = probe.httpGet.port;
+    const c = container();
+    for (const [probe, which] of [[c.startupProbe, 'startupProbe'], [c.readinessProbe, 'readinessProbe'], [c.livenessProbe, 'livenessProbe']] as const) {
+      const { port } = httpGet(probe, which);
       expect(typeof port === 'string' ? namedPort(port) : port).toBe(loadConfig({}).port);
     }
   });
@@ -73,15 +83,15 @@ describe('one port everywhere: 5000', () => {
     const port = loadConfig({}).port;
     expect(port).toBe(5000);
     expect(namedPort('http')).toBe(port);
-    const env = Object.fromEntries(appContainer().env.map((e: { name: string; value: string }) => [e.name, e.value]));
+    const env = envOf(container());
     expect(Number(env.PORT)).toBe(port);
     const runtime = runtimeStage();
     expect(runtime.filter((i) => i.op === 'EXPOSE').map((i) => i.args.trim())).toEqual([`${port}`]);
     expect(Number(envPairs(runtime).PORT ?? port)).toBe(port);
-    expect(deployment().spec.template.metadata.annotations['prometheus.io/port']).toBe(`${port}`);
-    const svc = find(rawObjects().map((o) => o.obj), 'Service');
-    expect(svc.spec.ports[0].port).toBe(80);
-    expect(namedPort(svc.spec.ports[0].targetPort)).toBe(port);
+    expect(annotations()['prometheus.io/port']).toBe(`${port}`);
+    const svcPort = must(specOf(raw(), 'Service').ports, 'Service ports')[0];
+    expect(svcPort.port).toBe(80);
+    expect(namedPort(String(svcPort.targetPort))).toBe(port);
   });
 });
 
@@ -138,10 +148,10 @@ describe('one image name and tag: Dockerfile, kustomize, README', () => {
   it('kustomize images: maps the Deployment image name to the registry image', () => {
     const images = kustomization().images;
     expect(images).toHaveLength(1);
-    expect(appContainer().image).toBe(images[0].name);
+    expect(container().image).toBe(images[0].name);
     expect(images[0].name).toBe(pkg.name);
     expect(`${images[0].newName}:${images[0].newTag}`).toBe(IMAGE_REF);
-    expect(find(renderedObjects(), 'Deployment').spec.template.spec.containers[0].image).toBe(IMAGE_REF);
+    expect(appContainer(renderedObjects()).image).toBe(IMAGE_REF);
   });
 
   it(`README.md has the deployment section between ${README_BEGIN} and ${README_END}, with the same image and ports`, () => {

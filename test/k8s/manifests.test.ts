@@ -8,28 +8,29 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  appContainer,
+  envOf,
   find,
   IMAGE_REF,
   K8S_DIR,
   kustomization,
   manifestFiles,
+  must,
   parseYaml,
+  podSpec,
   rawObjects,
   renderedObjects,
   runtimeStage,
+  specOf,
   validateObject,
   type K8sObject,
 } from './manifests.js';
 
 const SELECTOR = { 'app.kubernetes.io/name': 'resnet-serve' };
 
-const podSpec = (objs: K8sObject[]): any => find(objs, 'Deployment').spec.template.spec;
-const container = (objs: K8sObject[]): any => {
-  const cs = podSpec(objs).containers;
-  expect(cs).toHaveLength(1);
-  return cs[0];
-};
-const env = (c: any): Record<string, string> => Object.fromEntries((c.env ?? []).map((e: { name: string; value: string }) => [e.name, e.value]));
+const container = appContainer;
+const env = envOf;
+const podLabels = (objs: K8sObject[]): Record<string, string> => must(specOf(objs, 'Deployment').template.metadata?.labels, 'pod labels');
 
 /** Kubernetes CPU quantity ("2", "1500m") in cores. */
 function cores(q: string | number): number {
@@ -63,9 +64,9 @@ describe('k8s/ files', () => {
   });
 
   it('the schema check really rejects a broken object', () => {
-    const bad = structuredClone(find(rawObjects().map((o) => o.obj), 'Deployment'));
-    bad.spec.template.spec.containers[0].ports[0].containerPort = 'http';
-    expect(() => validateObject(bad, 'mutated')).toThrow(/containerPort/);
+    const bad = structuredClone(rawObjects().map((o) => o.obj));
+    must(appContainer(bad).ports, 'ports')[0].containerPort = 'http' as unknown as number;
+    expect(() => validateObject(bad.find((o) => o.kind === 'Deployment') as K8sObject, 'mutated')).toThrow(/containerPort/);
   });
 });
 
@@ -81,9 +82,9 @@ describe('kubectl kustomize k8s', () => {
     expect(container(objs).image).toBe(IMAGE_REF);
     const common = { 'app.kubernetes.io/name': 'resnet-serve', 'app.kubernetes.io/part-of': 'resnet-serve', 'app.kubernetes.io/managed-by': 'kustomize' };
     for (const o of objs) expect(o.metadata.labels, `${o.kind} labels`).toMatchObject(common);
-    expect(find(objs, 'Deployment').spec.template.metadata.labels).toMatchObject(common);
+    expect(podLabels(objs)).toMatchObject(common);
     // Selectors are immutable on a Deployment: they keep to the one stable label.
-    expect(find(objs, 'Deployment').spec.selector.matchLabels).toEqual(SELECTOR);
+    expect(specOf(objs, 'Deployment').selector.matchLabels).toEqual(SELECTOR);
   });
 });
 
@@ -92,49 +93,49 @@ describe('the pieces fit together', () => {
 
   it('Service, PDB and spread constraints select the Deployment pods', () => {
     const o = objs();
-    const podLabels = find(o, 'Deployment').spec.template.metadata.labels;
-    const selects = (sel: Record<string, string>): boolean => Object.entries(sel).every(([k, v]) => podLabels[k] === v);
-    expect(selects(find(o, 'Service').spec.selector)).toBe(true);
-    expect(selects(find(o, 'PodDisruptionBudget').spec.selector.matchLabels)).toBe(true);
-    const spread = podSpec(o).topologySpreadConstraints as { topologyKey: string; labelSelector: { matchLabels: Record<string, string> } }[];
+    const labels = podLabels(o);
+    const selects = (sel: Record<string, string> | undefined): boolean => Object.entries(must(sel, 'selector')).every(([k, v]) => labels[k] === v);
+    expect(selects(specOf(o, 'Service').selector)).toBe(true);
+    expect(selects(specOf(o, 'PodDisruptionBudget').selector?.matchLabels)).toBe(true);
+    const spread = must(podSpec(o).topologySpreadConstraints, 'topologySpreadConstraints');
     expect(spread.map((s) => s.topologyKey)).toContain('kubernetes.io/hostname');
-    for (const s of spread) expect(selects(s.labelSelector.matchLabels)).toBe(true);
+    for (const s of spread) expect(selects(s.labelSelector?.matchLabels)).toBe(true);
   });
 
   it('Deployment: 2 replicas, rolling update that never drops below the ready count', () => {
-    const d = find(objs(), 'Deployment');
-    expect(d.spec.replicas).toBe(2);
-    expect(d.spec.strategy).toMatchObject({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0 } });
+    const d = specOf(objs(), 'Deployment');
+    expect(d.replicas).toBe(2);
+    expect(d.strategy).toMatchObject({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0 } });
   });
 
   it('Service: LoadBalancer, port 80 to the named container port http', () => {
-    const svc = find(objs(), 'Service');
-    expect(svc.spec.type).toBe('LoadBalancer');
-    expect(svc.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
+    const svc = specOf(objs(), 'Service');
+    expect(svc.type).toBe('LoadBalancer');
+    expect(svc.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
   });
 
   it('HPA: autoscaling/v2 on CPU utilisation of the Deployment, at least 2 replicas', () => {
     const o = objs();
-    const hpa = find(o, 'HorizontalPodAutoscaler');
-    expect(hpa.apiVersion).toBe('autoscaling/v2');
-    expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: find(o, 'Deployment').metadata.name });
-    expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2);
-    expect(hpa.spec.maxReplicas).toBeGreaterThan(hpa.spec.minReplicas);
-    expect(hpa.spec.metrics).toEqual([{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: expect.any(Number) } } }]);
+    expect(find(o, 'HorizontalPodAutoscaler').apiVersion).toBe('autoscaling/v2');
+    const hpa = specOf(o, 'HorizontalPodAutoscaler');
+    expect(hpa.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: find(o, 'Deployment').metadata?.name });
+    expect(hpa.minReplicas).toBeGreaterThanOrEqual(2);
+    expect(hpa.maxReplicas).toBeGreaterThan(must(hpa.minReplicas, 'minReplicas'));
+    expect(hpa.metrics).toEqual([{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: expect.any(Number) } } }]);
     // Utilisation is relative to requests: the container must request CPU.
-    expect(container(o).resources.requests.cpu).toBeDefined();
+    expect(container(o).resources?.requests?.cpu).toBeDefined();
   });
 
   it('PDB: one pod at a time, never both', () => {
-    const pdb = find(objs(), 'PodDisruptionBudget');
-    const ok = pdb.spec.maxUnavailable === 1 || pdb.spec.minAvailable === 1;
-    expect(ok, JSON.stringify(pdb.spec)).toBe(true);
+    const pdb = specOf(objs(), 'PodDisruptionBudget');
+    const ok = pdb.maxUnavailable === 1 || pdb.minAvailable === 1;
+    expect(ok, JSON.stringify(pdb)).toBe(true);
   });
 
   it('Prometheus scrape annotations point at /metrics on the container port', () => {
     const o = objs();
-    const ann = find(o, 'Deployment').spec.template.metadata.annotations;
-    const port = container(o).ports.find((p: { name: string }) => p.name === 'http').containerPort;
+    const ann = specOf(o, 'Deployment').template.metadata?.annotations;
+    const port = container(o).ports?.find((p) => p.name === 'http')?.containerPort;
     expect(ann).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(port), 'prometheus.io/path': '/metrics' });
   });
 });
@@ -156,8 +157,8 @@ describe('pod security', () => {
       capabilities: { drop: ['ALL'] },
       seccompProfile: { type: 'RuntimeDefault' },
     });
-    expect(c.securityContext.privileged ?? false).toBe(false);
-    expect(c.securityContext.capabilities.add ?? []).toEqual([]);
+    expect(c.securityContext?.privileged ?? false).toBe(false);
+    expect(c.securityContext?.capabilities?.add ?? []).toEqual([]);
   });
 
   it('every path the image declares writable (VOLUME) is an emptyDir mount, and only those', () => {
@@ -165,12 +166,12 @@ describe('pod security', () => {
     const declared = runtimeStage()
       .filter((i) => i.op === 'VOLUME')
       .flatMap((i) => (i.args.trim().startsWith('[') ? (JSON.parse(i.args) as string[]) : i.args.split(/\s+/)));
-    const volumes = new Map<string, any>((podSpec(o).volumes ?? []).map((v: { name: string }) => [v.name, v]));
-    const mounts = (container(o).volumeMounts ?? []) as { name: string; mountPath: string; readOnly?: boolean }[];
+    const volumes = new Map((podSpec(o).volumes ?? []).map((v) => [v.name, v]));
+    const mounts = container(o).volumeMounts ?? [];
     expect(mounts.map((m) => m.mountPath).sort()).toEqual([...declared].sort());
     for (const m of mounts) {
       expect(volumes.get(m.name)?.emptyDir, `${m.mountPath} is an emptyDir`).toBeDefined();
-      expect(volumes.get(m.name).emptyDir.sizeLimit, `${m.mountPath} has a sizeLimit`).toBeDefined();
+      expect(volumes.get(m.name)?.emptyDir?.sizeLimit, `${m.mountPath} has a sizeLimit`).toBeDefined();
     }
   });
 });
@@ -178,18 +179,20 @@ describe('pod security', () => {
 describe('resources and shutdown', () => {
   it('THREADS equals the CPU limit; requests and limits are set and consistent', () => {
     const c = container(renderedObjects());
-    const { requests, limits } = c.resources;
-    expect(Number(env(c).THREADS)).toBe(cores(limits.cpu));
-    expect(cores(requests.cpu)).toBeLessThanOrEqual(cores(limits.cpu));
-    expect(bytes(requests.memory)).toBeLessThanOrEqual(bytes(limits.memory));
-    expect(bytes(requests.memory)).toBeGreaterThanOrEqual(512 * 2 ** 20); // the model alone is ~430 MB resident
+    const requests = must(c.resources?.requests, 'resource requests');
+    const limits = must(c.resources?.limits, 'resource limits');
+    const q = (v: string | number | undefined, what: string): string => String(must(v, what));
+    expect(Number(env(c).THREADS)).toBe(cores(q(limits.cpu, 'cpu limit')));
+    expect(cores(q(requests.cpu, 'cpu request'))).toBeLessThanOrEqual(cores(q(limits.cpu, 'cpu limit')));
+    expect(bytes(q(requests.memory, 'memory request'))).toBeLessThanOrEqual(bytes(q(limits.memory, 'memory limit')));
+    expect(bytes(q(requests.memory, 'memory request'))).toBeGreaterThanOrEqual(512 * 2 ** 20); // the model alone is ~430 MB resident
   });
 
   it('terminationGracePeriodSeconds > preStop pause + SHUTDOWN_GRACE_MS, and the grace covers a request deadline', () => {
     const o = renderedObjects();
     const spec = podSpec(o);
     const c = container(o);
-    const preStop = c.lifecycle.preStop;
+    const preStop = must(c.lifecycle?.preStop, 'preStop hook');
     const pause = preStop.sleep?.seconds ?? Number(preStop.exec?.command?.at(-1));
     expect(pause).toBeGreaterThan(0);
     const e = env(c);

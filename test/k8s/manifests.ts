@@ -5,10 +5,10 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
-import { Deployment } from 'kubernetes-models/apps/v1';
-import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
-import { Service } from 'kubernetes-models/v1';
+import { HorizontalPodAutoscaler, type IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
+import { Deployment, type IDeployment } from 'kubernetes-models/apps/v1';
+import { PodDisruptionBudget, type IPodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { Service, type IContainer, type IPodSpec, type IService } from 'kubernetes-models/v1';
 import { parseAllDocuments } from 'yaml';
 import { PROJECT } from '../helpers/paths.js';
 
@@ -22,7 +22,21 @@ export const LOCAL_TAG = 'resnet-serve:0.1.0';
 export const README_BEGIN = '<!-- deploy:start -->';
 export const README_END = '<!-- deploy:end -->';
 
-export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; spec?: any };
+export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; spec?: unknown };
+
+/** The typed shape of each kind we ship (kubernetes-models' interfaces). */
+interface Kinds {
+  Deployment: IDeployment;
+  Service: IService;
+  HorizontalPodAutoscaler: IHorizontalPodAutoscaler;
+  PodDisruptionBudget: IPodDisruptionBudget;
+}
+
+/** The value, or a test failure naming what the manifest lacks. */
+export function must<T>(value: T | null | undefined, what: string): T {
+  if (value === null || value === undefined) throw new Error(`manifest lacks ${what}`);
+  return value;
+}
 
 interface Validatable {
   validate(): void;
@@ -96,11 +110,26 @@ export function renderedObjects(): K8sObject[] {
   return parseYaml(renderKustomize(), 'kubectl kustomize k8s');
 }
 
-export function find(objs: K8sObject[], kind: string): K8sObject {
+export function find<K extends keyof Kinds>(objs: K8sObject[], kind: K): Kinds[K] {
   const found = objs.filter((o) => o.kind === kind);
   if (found.length !== 1) throw new Error(`expected exactly one ${kind}, found ${found.length}`);
-  return found[0];
+  return found[0] as unknown as Kinds[K];
 }
+
+/** A kind's spec, which every object we ship has. */
+export const specOf = <K extends keyof Kinds>(objs: K8sObject[], kind: K): NonNullable<Kinds[K]['spec']> =>
+  must(find(objs, kind).spec, `${kind} spec`) as NonNullable<Kinds[K]['spec']>;
+
+export const podSpec = (objs: K8sObject[]): IPodSpec => must(must(find(objs, 'Deployment').spec, 'Deployment spec').template.spec, 'pod spec');
+
+/** The one container of the pod. */
+export const appContainer = (objs: K8sObject[]): IContainer => {
+  const cs = podSpec(objs).containers;
+  if (cs.length !== 1) throw new Error(`expected one container, found ${cs.length}`);
+  return cs[0];
+};
+
+export const envOf = (c: IContainer): Record<string, string> => Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value ?? '']));
 
 /** Dockerfile instructions, continuation lines joined and comments dropped, per stage. */
 export interface DockerInstruction {
