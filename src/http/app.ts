@@ -58,9 +58,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
     },
     bodyLimit: config.maxUploadBytes,
-    // Slow or stalled uploads cannot hold a connection past the deadline.
+    // Slow or stalled uploads cannot hold a connection past the deadline. The idle-socket timeout
+    // comes a little later, so a request waiting on the engine gets its 504, not a reset.
     requestTimeout: config.requestTimeoutMs,
-    connectionTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.requestTimeoutMs + 5_000,
     keepAliveTimeout: 5_000,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
