@@ -17,7 +17,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { configWith } from '../src/config/config.js';
 import { prepareModel } from '../src/model/prepare.js';
-import { ImagePreprocessor, preprocessorOptions } from '../src/preprocess/preprocessor.js';
+import { ImagePreprocessor } from '../src/preprocess/preprocessor.js';
 import { measureEngine, type EngineResult } from './engine-only.js';
 import { runLoad, type LoadResult } from './load.js';
 import { measurePreprocess, type PreprocessResult } from './preprocess.js';
@@ -100,7 +100,7 @@ async function main(): Promise<void> {
     console.log(`${pad('batch', 6)} ${pad('img/s', 8)} ${pad('ms/batch', 9)}`);
     for (const r of engine) console.log(`${pad(r.batch, 6)} ${pad(f1(r.imagesPerSecond), 8)} ${pad(f1(r.msPerBatch), 9)}`);
 
-    const pre = new ImagePreprocessor(preprocessorOptions(prepared.descriptor, { maxPixels: config.maxPixels, minSide: config.minImageSide }));
+    const pre = new ImagePreprocessor(prepared.preprocessing);
     const preprocess: PreprocessResult = await measurePreprocess(pre, images, 1);
     console.log(`\npreprocessing, one image at a time (mean of ${preprocess.images}): full-size JPEG decode ${f1(preprocess.decodeOnlyMs)} ms; serving pipeline (shrink-on-load decode + resize + crop + normalise) ${f1(preprocess.pipelineMs)} ms`);
 

@@ -77,7 +77,7 @@ try {
   const log = (msg: string): void => console.error(msg);
   const d = await readDescriptor(config.modelRepository, config.modelName);
   const source = await ensureSource(config, d, { log, onProgress: progressReporter('model download', log) });
-  const preprocessing = preprocessorOptions(d, { maxPixels: config.maxPixels, minSide: config.minImageSide }, config.resizeMode);
+  const preprocessing = preprocessorOptions(d, config);
 
   let setting = values.calibration ?? config.quantCalibration;
   if (values.method !== undefined) {

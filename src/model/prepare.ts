@@ -11,7 +11,7 @@ import { inspectCache } from './cache.js';
 import { readDescriptor, type ModelDescriptor } from './descriptor.js';
 import { fetchModel, type ProgressFn } from './fetch.js';
 import { ensureOnnxModel } from './onnx-cache.js';
-import { preprocessorOptions } from '../preprocess/preprocessor.js';
+import { preprocessorOptions, type PreprocessorOptions } from '../preprocess/preprocessor.js';
 import { resolveQuantizationPlan } from '../quantize/plan.js';
 
 export interface PreparedModel {
@@ -19,6 +19,8 @@ export interface PreparedModel {
   dir: string;
   labels: string[];
   engineSpec: EngineSpec;
+  /** How uploads become this model's input (also what int8 calibration used). */
+  preprocessing: PreprocessorOptions;
   /** Seconds spent fetching (0 when the cache was valid) and converting. */
   fetchSeconds: number;
   convertSeconds: number;
@@ -55,16 +57,17 @@ export async function prepareModel(c: ModelSettings, hooks: PrepareHooks = {}): 
   const source = await ensureSource(c, descriptor, hooks);
   const labels = await readLabels(path.join(source.dir, descriptor.files.labels), descriptor);
   const modelJsonPath = path.join(source.dir, descriptor.files.modelJson);
+  const preprocessing = preprocessorOptions(descriptor, c);
   if (c.engine === 'tfjs') {
-    return { descriptor, dir: source.dir, labels, fetchSeconds: source.seconds, convertSeconds: 0, engineSpec: { engine: 'tfjs', modelJsonPath, threads: 1 } };
+    return { descriptor, dir: source.dir, labels, preprocessing, fetchSeconds: source.seconds, convertSeconds: 0, engineSpec: { engine: 'tfjs', modelJsonPath, threads: 1 } };
   }
-  const preprocessing = preprocessorOptions(descriptor, { maxPixels: c.maxPixels, minSide: c.minImageSide }, c.resizeMode);
   const quantization = c.precision === 'int8' ? await resolveQuantizationPlan(c.quantCalibration, { preprocessing }) : undefined;
   const onnx = await ensureOnnxModel(descriptor, source.dir, { precision: c.precision, quantization }, hooks.log);
   return {
     descriptor,
     dir: source.dir,
     labels,
+    preprocessing,
     fetchSeconds: source.seconds,
     convertSeconds: onnx.seconds,
     engineSpec: { engine: 'onnx', modelPath: onnx.path, threads: c.threads, precision: c.precision },

@@ -17,12 +17,21 @@ export interface PreprocessorOptions {
   limits: DecodeLimits;
 }
 
-export function preprocessorOptions(d: ModelDescriptor, limits: DecodeLimits, resizeMode?: 'crop' | 'squash'): PreprocessorOptions {
+/** The serving settings that shape preprocessing (a subset of the app configuration). */
+export interface PreprocessingSettings {
+  maxPixels: number;
+  minImageSide: number;
+  /** Overrides the descriptor's resize policy when set. */
+  resizeMode?: 'crop' | 'squash';
+}
+
+/** How uploads become model input: the descriptor's geometry and normalisation, the server's limits. */
+export function preprocessorOptions(d: ModelDescriptor, s: PreprocessingSettings): PreprocessorOptions {
   const p = d.preprocessing;
   return {
-    geometry: { width: d.input.width, height: d.input.height, mode: resizeMode ?? p.resize.mode, shorter: p.resize.shorter },
+    geometry: { width: d.input.width, height: d.input.height, mode: s.resizeMode ?? p.resize.mode, shorter: p.resize.shorter },
     normalization: { channelOrder: p.channelOrder, mean: p.mean, std: p.std },
-    limits,
+    limits: { maxPixels: s.maxPixels, minSide: s.minImageSide },
   };
 }
 

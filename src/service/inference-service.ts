@@ -9,7 +9,7 @@ import { ThreadedEngine } from '../engines/worker/threaded-engine.js';
 import { AppError, notReady } from '../errors.js';
 import type { ModelDescriptor } from '../model/descriptor.js';
 import { prepareModel, type PrepareHooks } from '../model/prepare.js';
-import { ImagePreprocessor, preprocessorOptions } from '../preprocess/preprocessor.js';
+import { ImagePreprocessor, type PreprocessedImage } from '../preprocess/preprocessor.js';
 import { DynamicBatcher, queueFull, type BatchObserver } from './batcher.js';
 import { topK, type Prediction } from './topk.js';
 
@@ -118,9 +118,7 @@ export class InferenceService {
       const engine = await ThreadedEngine.start(prepared.engineSpec, (err) => this.fail(err));
       const loadSeconds = (performance.now() - loadStarted) / 1000;
       const d = prepared.descriptor;
-      const preprocessor = new ImagePreprocessor(
-        preprocessorOptions(d, { maxPixels: this.config.maxPixels, minSide: this.config.minImageSide }, this.config.resizeMode),
-      );
+      const preprocessor = new ImagePreprocessor(prepared.preprocessing);
       const batcher = new DynamicBatcher((input) => engine.run(input), {
         maxBatch: this.config.maxBatchSize,
         maxDelayMs: this.config.maxQueueDelayMs,
@@ -159,9 +157,8 @@ export class InferenceService {
   async classify(bytes: Buffer, topk: number, signal?: AbortSignal): Promise<Classification> {
     const l = this.need();
     const t0 = performance.now();
-    const pre = await l.preprocessor.preprocess(bytes);
+    const pre = await this.decode(l, bytes);
     const t1 = performance.now();
-    this.observer.preprocessed((t1 - t0) / 1000);
     const probs = await this.submit(l, pre.tensor, signal);
     const t2 = performance.now();
     return {
@@ -173,11 +170,14 @@ export class InferenceService {
 
   /** Decodes and preprocesses one image into an input row (for protocols that batch themselves). */
   async preprocess(bytes: Buffer): Promise<Float32Array> {
-    const l = this.need();
+    return (await this.decode(this.need(), bytes)).tensor;
+  }
+
+  private async decode(l: Loaded, bytes: Buffer): Promise<PreprocessedImage> {
     const t0 = performance.now();
     const pre = await l.preprocessor.preprocess(bytes);
     this.observer.preprocessed((performance.now() - t0) / 1000);
-    return pre.tensor;
+    return pre;
   }
 
   /** Runs preprocessed input rows through the shared batcher; one probability vector per row. */

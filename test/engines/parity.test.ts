@@ -9,7 +9,7 @@ import { configWith } from '../../src/config/config.js';
 import { OnnxEngine } from '../../src/engines/onnx-engine.js';
 import { TfjsEngine } from '../../src/engines/tfjs-engine.js';
 import { prepareModel } from '../../src/model/prepare.js';
-import { ImagePreprocessor, preprocessorOptions } from '../../src/preprocess/preprocessor.js';
+import { ImagePreprocessor } from '../../src/preprocess/preprocessor.js';
 import { topK } from '../../src/service/topk.js';
 import { imagenetSample, readImage, SMOKE, SMOKE_LABELS } from '../helpers/paths.js';
 
@@ -25,7 +25,7 @@ beforeAll(async () => {
   if (prepared.engineSpec.engine !== 'onnx') throw new Error('expected the ONNX engine');
   onnx = await OnnxEngine.load(prepared.engineSpec.modelPath, config.threads, 'fp32');
   tfjs = await TfjsEngine.load(path.join(prepared.dir, prepared.descriptor.files.modelJson));
-  const pre = new ImagePreprocessor(preprocessorOptions(prepared.descriptor, { maxPixels: config.maxPixels, minSide: config.minImageSide }));
+  const pre = new ImagePreprocessor(prepared.preprocessing);
   const files = [...Object.keys(SMOKE_LABELS).map((f) => path.join(SMOKE, f)), ...imagenetSample().map((s) => s.file)];
   rows = await Promise.all(files.map(async (f) => ({ name: path.basename(f), row: (await pre.preprocess(readImage(f))).tensor })));
 });

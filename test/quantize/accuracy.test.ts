@@ -91,7 +91,7 @@ describe('int8 ResNet50 accuracy against fp32', () => {
     const source = await ensureSource(config, d, {});
     artifacts = await readLayersModel(path.join(source.dir, d.files.modelJson));
     fp32Path = (await ensureOnnxModel(d, source.dir, { precision: 'fp32' })).path;
-    preprocessing = preprocessorOptions(d, { maxPixels: config.maxPixels, minSide: config.minImageSide });
+    preprocessing = preprocessorOptions(d, config);
     const labels = JSON.parse(await readFile(path.join(source.dir, d.files.labels), 'utf8')) as Record<string, string>;
     const indexOf = (label: string): number => Number(Object.keys(labels).find((k) => labels[k] === label));
     items = [

@@ -16,7 +16,7 @@ describe('quantization plan', () => {
 
   beforeAll(async () => {
     d = await readDescriptor(path.join(PROJECT, 'models'), 'resnet50');
-    pre = preprocessorOptions(d, { maxPixels: 40_000_000, minSide: 8 });
+    pre = preprocessorOptions(d, { maxPixels: 40_000_000, minImageSide: 8 });
     dir = await mkdtemp(path.join(os.tmpdir(), 'quant-plan-'));
   });
   afterAll(async () => {
