@@ -49,6 +49,18 @@ describe('ImagePreprocessor', () => {
     expect(tensor[0]).toBeCloseTo(255 - 103.939, 3);
   });
 
+  it('takes an RGB image\'s stored values as they are, ignoring its ICC profile (as Keras/PIL do)', async () => {
+    // Tagged Display P3: the stored values differ from the sRGB colour it was made from.
+    const p3 = await solid(64, 64, [220, 40, 40]).withIccProfile('p3').png().toBuffer();
+    const stored = await sharp(p3, { ignoreIcc: true }).raw().toBuffer();
+    const managed = await sharp(p3).raw().toBuffer();
+    expect(Math.abs(stored[1] - managed[1])).toBeGreaterThan(5);
+    const { tensor } = await pre.preprocess(p3);
+    expect(tensor[0]).toBeCloseTo(stored[2] - 103.939, 3);
+    expect(tensor[1]).toBeCloseTo(stored[1] - 116.779, 3);
+    expect(tensor[2]).toBeCloseTo(stored[0] - 123.68, 3);
+  });
+
   it('converts real 16-bit PNGs to 8-bit', async () => {
     const png16 = await solid(64, 64, [255, 128, 0]).toColourspace('rgb16').png().toBuffer();
     expect((await sharp(png16).metadata()).depth).toBe('ushort');
