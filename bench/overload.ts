@@ -7,16 +7,14 @@
  *
  * Options: --seconds S (per phase, 30)  --clients N (256)
  */
-import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { closedLoop, countBy, percentile, type Outcome } from './closed-loop.js';
-import { jpegRequest, sampleJpegs } from './images.js';
+import { countBy, percentile, type Outcome } from './closed-loop.js';
+import { inLoadProcess } from './load-process.js';
 import { startServer, type ServerProcess } from './server-process.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '30' }, clients: { type: 'string', default: '256' } } });
 const seconds = Number(values.seconds);
 const clients = Number(values.clients);
-const images = sampleJpegs();
 
 interface Phase {
   name: string;
@@ -27,10 +25,14 @@ interface Phase {
   refused503: { count: number; p50: number; p99: number; withRetryAfter: number };
   health: { probes: number; non200: number; p99: number; max: number };
   rssMb: { before: number; max: number; after: number };
+  /** CPU used during the phase, in cores: the server, and the load generator beside it. */
+  cores: { server: number; clients: number };
 }
 
 async function phase(server: ServerProcess, name: string, n: number, polite: boolean): Promise<Phase> {
   const before = await server.rss();
+  const cpuBefore = await server.cpuSeconds();
+  const started = performance.now();
   let maxRss = before;
   let stop = false;
   const health: { status: number; ms: number }[] = [];
@@ -44,7 +46,8 @@ async function phase(server: ServerProcess, name: string, n: number, polite: boo
       await new Promise((r) => setTimeout(r, 250));
     }
   })();
-  const outcomes: Outcome[] = await closedLoop(server.url, { concurrency: n, seconds, honourRetryAfter: polite, next: (i) => jpegRequest(images[i % images.length]) });
+  const { outcomes, clientCores } = await inLoadProcess({ kind: 'closed-loop', url: server.url, concurrency: n, seconds, polite });
+  const serverCores = ((await server.cpuSeconds()) - cpuBefore) / ((performance.now() - started) / 1000);
   stop = true;
   await prober;
   const ok = outcomes.filter((o) => o.status === 200);
@@ -64,16 +67,15 @@ async function phase(server: ServerProcess, name: string, n: number, polite: boo
     },
     health: { probes: health.length, non200: health.filter((h) => h.status !== 200).length, p99: percentile(hms, 99), max: Math.max(0, ...hms) },
     rssMb: { before: before / 1e6, max: maxRss / 1e6, after: (await server.rss()) / 1e6 },
+    cores: { server: serverCores, clients: clientCores },
   };
 }
 
-// The clients share the 2 cores with the server; at the lowest priority they take only the CPU the
-// server leaves idle, as clients on other machines would.
-os.setPriority(19);
+// The clients run in a separate process at the lowest priority (see load-process.ts).
 const server = await startServer();
 const phases: Phase[] = [];
 try {
-  await closedLoop(server.url, { concurrency: 4, seconds: 3, next: (i) => jpegRequest(images[i % images.length]) }); // warm-up
+  await inLoadProcess({ kind: 'closed-loop', url: server.url, concurrency: 4, seconds: 3, polite: false }); // warm-up
   phases.push(await phase(server, 'reference', 16, false));
   phases.push(await phase(server, 'hammer', clients, false));
   phases.push(await phase(server, 'polite', clients, true));
@@ -87,7 +89,8 @@ for (const p of phases) {
   console.log(
     `${p.name.padEnd(9)} clients ${String(p.clients).padStart(3)}  ok ${f(p.okPerSecond)} img/s  statuses ${JSON.stringify(p.statuses)}  ` +
       `200 p50/p99 ${f(p.ok200.p50)}/${f(p.ok200.p99)} ms  503 n=${p.refused503.count} p50/p99 ${f(p.refused503.p50)}/${f(p.refused503.p99)} ms (Retry-After on ${p.refused503.withRetryAfter})  ` +
-      `healthz ${p.health.probes} probes, ${p.health.non200} non-200, p99 ${f(p.health.p99)} ms, max ${f(p.health.max)} ms  RSS MB ${f(p.rssMb.before)} -> max ${f(p.rssMb.max)} -> ${f(p.rssMb.after)}`,
+      `healthz ${p.health.probes} probes, ${p.health.non200} non-200, p99 ${f(p.health.p99)} ms, max ${f(p.health.max)} ms  RSS MB ${f(p.rssMb.before)} -> max ${f(p.rssMb.max)} -> ${f(p.rssMb.after)}  ` +
+      `cores: server ${p.cores.server.toFixed(2)}, clients ${p.cores.clients.toFixed(2)}`,
   );
 }
 const ref = phases[0];

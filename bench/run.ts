@@ -11,7 +11,7 @@
  *          --concurrency 1,4,16,64  --batches 1,4,8,16  --out FILE
  * Prints tables and writes JSON to bench/results/ (latest.json and a timestamped copy).
  */
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,8 +19,10 @@ import { configWith } from '../src/config/config.js';
 import { prepareModel } from '../src/model/prepare.js';
 import { ImagePreprocessor } from '../src/preprocess/preprocessor.js';
 import { measureEngine, type EngineResult } from './engine-only.js';
-import { runLoad, type LoadResult } from './load.js';
+import type { LoadResult } from './load.js';
+import { inLoadProcess } from './load-process.js';
 import { measurePreprocess, type PreprocessResult } from './preprocess.js';
+import { sampleJpegs } from './images.js';
 import { PROJECT, startServer } from './server-process.js';
 
 const { values } = parseArgs({
@@ -50,6 +52,8 @@ interface Breakdown {
 interface LevelResult extends LoadResult {
   breakdown: Breakdown;
   rssMb: number;
+  /** CPU used during the level, in cores: the server, and the load generator beside it. */
+  cores: { server: number; clients: number };
 }
 
 const delta = (a: Map<string, number>, b: Map<string, number>, key: string): number => (b.get(key) ?? 0) - (a.get(key) ?? 0);
@@ -80,13 +84,7 @@ const pad = (v: unknown, n: number): string => String(v).padStart(n);
 const f1 = (n: number): string => n.toFixed(1);
 
 async function main(): Promise<void> {
-  if (process.env.BENCH_NICE !== '0') {
-    // The load generator shares the 2 cores with the server under test; at the lowest priority it
-    // takes only the CPU the server leaves idle, as a separate client machine would.
-    os.setPriority(19);
-  }
-  const sampleDir = path.resolve(PROJECT, '..', 'shared', 'images', 'imagenet-sample');
-  const images = await Promise.all((await readdir(sampleDir)).sort().map((f) => readFile(path.join(sampleDir, f))));
+  const images = sampleJpegs();
   const report: Record<string, unknown> = { date: new Date().toISOString(), cpus: os.availableParallelism(), duration, engineSeconds };
 
   for (const precision of precisions) {
@@ -107,22 +105,24 @@ async function main(): Promise<void> {
     const server = await startServer({ MODEL_PRECISION: precision, MAX_QUEUE: '1000' });
     const levels: LevelResult[] = [];
     try {
-      await runLoad(server.url, images, 4, 3); // warm-up: connections, allocator, JIT
+      await inLoadProcess({ kind: 'autocannon', url: server.url, concurrency: 4, seconds: 3 }); // warm-up: connections, allocator, JIT
       for (const c of list(values.concurrency ?? '')) {
         const before = await server.metrics();
-        const r = await runLoad(server.url, images, c, duration);
+        const cpuBefore = await server.cpuSeconds();
+        const { clientCores, ...r } = await inLoadProcess({ kind: 'autocannon', url: server.url, concurrency: c, seconds: duration });
+        const serverCores = ((await server.cpuSeconds()) - cpuBefore) / duration;
         const after = await server.metrics();
-        levels.push({ ...r, breakdown: breakdown(before, after), rssMb: (await server.rss()) / 1e6 });
+        levels.push({ ...r, breakdown: breakdown(before, after), rssMb: (await server.rss()) / 1e6, cores: { server: serverCores, clients: clientCores } });
       }
     } finally {
       await server.stop();
     }
     console.log(`\nend-to-end (HTTP POST of real JPEGs over loopback, ${duration} s per level)`);
-    console.log(`${pad('conc', 5)} ${pad('img/s', 7)} ${pad('p50 ms', 7)} ${pad('p90 ms', 7)} ${pad('p99 ms', 7)} ${pad('errors', 7)} ${pad('non2xx', 7)} | ${pad('pre ms', 7)} ${pad('queue ms', 8)} ${pad('batch', 6)} ${pad('eng ms/img', 10)} ${pad('http ms', 8)} ${pad('rss MB', 7)}`);
+    console.log(`${pad('conc', 5)} ${pad('img/s', 7)} ${pad('p50 ms', 7)} ${pad('p90 ms', 7)} ${pad('p99 ms', 7)} ${pad('errors', 7)} ${pad('non2xx', 7)} | ${pad('pre ms', 7)} ${pad('queue ms', 8)} ${pad('batch', 6)} ${pad('eng ms/img', 10)} ${pad('http ms', 8)} ${pad('rss MB', 7)} | ${pad('server cores', 12)} ${pad('client cores', 12)}`);
     for (const l of levels) {
       const b = l.breakdown;
       console.log(
-        `${pad(l.concurrency, 5)} ${pad(f1(l.imagesPerSecond), 7)} ${pad(l.latencyMs.p50, 7)} ${pad(l.latencyMs.p90, 7)} ${pad(l.latencyMs.p99, 7)} ${pad(l.errors, 7)} ${pad(l.non2xx, 7)} | ${pad(f1(b.preprocessMs), 7)} ${pad(f1(b.queueWaitMs), 8)} ${pad(f1(b.batchSize), 6)} ${pad(f1(b.engineMsPerImage), 10)} ${pad(f1(b.httpMs), 8)} ${pad(f1(l.rssMb), 7)}`,
+        `${pad(l.concurrency, 5)} ${pad(f1(l.imagesPerSecond), 7)} ${pad(l.latencyMs.p50, 7)} ${pad(l.latencyMs.p90, 7)} ${pad(l.latencyMs.p99, 7)} ${pad(l.errors, 7)} ${pad(l.non2xx, 7)} | ${pad(f1(b.preprocessMs), 7)} ${pad(f1(b.queueWaitMs), 8)} ${pad(f1(b.batchSize), 6)} ${pad(f1(b.engineMsPerImage), 10)} ${pad(f1(b.httpMs), 8)} ${pad(f1(l.rssMb), 7)} | ${pad(l.cores.server.toFixed(2), 12)} ${pad(l.cores.clients.toFixed(2), 12)}`,
       );
     }
     report[precision] = { modelPath: prepared.engineSpec.modelPath, threads: config.threads, engine, preprocess, endToEnd: levels };

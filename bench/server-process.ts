@@ -23,6 +23,8 @@ export interface ServerProcess {
   metrics: () => Promise<Map<string, number>>;
   /** Resident set size of the server process, in bytes (Linux /proc). */
   rss: () => Promise<number>;
+  /** CPU time the server process has used so far (user + system), in seconds (Linux /proc). */
+  cpuSeconds: () => Promise<number>;
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
 }
 
@@ -87,6 +89,11 @@ export async function startServer(env: Record<string, string> = {}, opts: StartO
     rss: async () => {
       const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
       return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+    },
+    cpuSeconds: async () => {
+      // Fields 14 and 15 of stat (utime, stime) in clock ticks, 100 per second on Linux.
+      const fields = (await readFile(`/proc/${child.pid}/stat`, 'utf8')).split(') ')[1].split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / 100;
     },
     stop: async (signal = 'SIGTERM') => {
       if (child.exitCode !== null) return child.exitCode;

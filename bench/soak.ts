@@ -6,7 +6,6 @@
  *
  * Options: --requests N (10000)  --concurrency N (16)  --engine onnx|tfjs  --valid-share 0.7
  */
-import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { closedLoop, countBy, percentile } from './closed-loop.js';
 import { invalidRequests, jpegRequest, sampleJpegs } from './images.js';
@@ -25,7 +24,6 @@ const validShare = Number(values['valid-share']);
 const images = sampleJpegs();
 const invalid = invalidRequests();
 
-os.setPriority(19); // clients yield the shared cores to the server under test
 const server = await startServer({ ENGINE: values.engine ?? 'onnx', MAX_QUEUE: '1000' });
 const tensors = async (): Promise<number | undefined> => (values.engine === 'tfjs' ? (await server.metrics()).get('engine_tensors') : undefined);
 const samples: { done: number; rssMb: number }[] = [];
