@@ -5,7 +5,8 @@
  *  2. preprocessing: decode alone vs the serving pipeline, per image;
  *  3. end-to-end: the real server (child process) loaded over loopback with real JPEGs from
  *     ../shared/images/imagenet-sample at concurrency 1, 4, 16, 64 for a fixed time each:
- *     images/s, p50/p90/p99 latency, errors, and where the time went (from /metrics deltas).
+ *     images/s, p50/p90/p99 latency, errors, where the time went (from /metrics deltas), and the
+ *     CPU the server and the load generator (a separate process, see load-process.ts) each used.
  *
  * Options: --precision fp32,int8 (both)  --duration S (per level, 15)  --engine-seconds S (5)
  *          --concurrency 1,4,16,64  --batches 1,4,8,16  --out FILE
