@@ -6,17 +6,18 @@ export interface Normalization {
   std: readonly [number, number, number];
 }
 
-export function normalize(rgb: Uint8Array, n: Normalization, out = new Float32Array(rgb.length)): Float32Array {
-  if (out.length < rgb.length) throw new RangeError(`output holds ${out.length} values, need ${rgb.length}`);
+/** Writes `rgb` normalised into `out` from `offset` (a slot of a batch) and returns `out`. */
+export function normalize(rgb: Uint8Array, n: Normalization, out: Float32Array = new Float32Array(rgb.length), offset = 0): Float32Array {
+  if (out.length < offset + rgb.length) throw new RangeError(`output holds ${out.length - offset} values from ${offset}, need ${rgb.length}`);
   // src[k] is the RGB index feeding output channel k.
   const src = n.channelOrder === 'BGR' ? [2, 1, 0] : [0, 1, 2];
   const [s0, s1, s2] = src;
   const [m0, m1, m2] = n.mean;
   const [k0, k1, k2] = n.std.map((s) => 1 / s);
-  for (let i = 0; i < rgb.length; i += 3) {
-    out[i] = (rgb[i + s0] - m0) * k0;
-    out[i + 1] = (rgb[i + s1] - m1) * k1;
-    out[i + 2] = (rgb[i + s2] - m2) * k2;
+  for (let i = 0, o = offset; i < rgb.length; i += 3, o += 3) {
+    out[o] = (rgb[i + s0] - m0) * k0;
+    out[o + 1] = (rgb[i + s1] - m1) * k1;
+    out[o + 2] = (rgb[i + s2] - m2) * k2;
   }
   return out;
 }

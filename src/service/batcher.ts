@@ -7,6 +7,7 @@
  */
 import { AppError } from '../errors.js';
 import type { BatchInput, BatchOutput } from '../engines/engine.js';
+import type { PixelRow } from '../preprocess/preprocessor.js';
 
 export interface BatcherOptions {
   maxBatch: number;
@@ -22,8 +23,11 @@ export interface BatchObserver {
   batchDone(size: number, seconds: number): void;
 }
 
+/** One input row: ready values, or a decoded image that normalises itself into the batch. */
+export type BatchRow = Float32Array | PixelRow;
+
 interface Item {
-  row: Float32Array;
+  row: BatchRow;
   enqueuedAt: number;
   resolve: (out: Float32Array) => void;
   reject: (err: Error) => void;
@@ -61,7 +65,7 @@ export class DynamicBatcher {
   }
 
   /** Resolves with the row's output; rejects with `queue_full`, the abort reason, or an engine error. */
-  submit(row: Float32Array, signal?: AbortSignal): Promise<Float32Array> {
+  submit(row: BatchRow, signal?: AbortSignal): Promise<Float32Array> {
     if (row.length !== this.rowLength) {
       return Promise.reject(new RangeError(`row has ${row.length} values, expected ${this.rowLength}`));
     }
@@ -119,7 +123,7 @@ export class DynamicBatcher {
     const n = items.length;
     const [h, w, c] = this.opts.rowDims;
     const data = new Float32Array(n * this.rowLength);
-    items.forEach((it, i) => data.set(it.row, i * this.rowLength));
+    items.forEach((it, i) => (it.row instanceof Float32Array ? data.set(it.row, i * this.rowLength) : it.row.writeTo(data, i * this.rowLength)));
     const started = performance.now();
     try {
       const out = await this.runBatch({ data, dims: [n, h, w, c] });

@@ -9,8 +9,8 @@ import { ThreadedEngine } from '../engines/worker/threaded-engine.js';
 import { AppError, notReady } from '../errors.js';
 import type { ModelDescriptor } from '../model/descriptor.js';
 import { prepareModel, type PrepareHooks } from '../model/prepare.js';
-import { ImagePreprocessor, type PreprocessedImage } from '../preprocess/preprocessor.js';
-import { DynamicBatcher, queueFull, type BatchObserver } from './batcher.js';
+import { ImagePreprocessor } from '../preprocess/preprocessor.js';
+import { DynamicBatcher, queueFull, type BatchObserver, type BatchRow } from './batcher.js';
 import { topK, type Prediction } from './topk.js';
 
 export type ServiceState = 'idle' | 'loading' | 'ready' | 'draining' | 'stopped' | 'failed';
@@ -157,9 +157,9 @@ export class InferenceService {
   async classify(bytes: Buffer, topk: number, signal?: AbortSignal): Promise<Classification> {
     const l = this.need();
     const t0 = performance.now();
-    const pre = await this.decode(l, bytes);
+    const pre = await this.timed(() => l.preprocessor.decode(bytes));
     const t1 = performance.now();
-    const probs = await this.submit(l, pre.tensor, signal);
+    const probs = await this.submit(l, pre.row, signal);
     const t2 = performance.now();
     return {
       predictions: topK(probs, l.labels, topk),
@@ -170,14 +170,15 @@ export class InferenceService {
 
   /** Decodes and preprocesses one image into an input row (for protocols that batch themselves). */
   async preprocess(bytes: Buffer): Promise<Float32Array> {
-    return (await this.decode(this.need(), bytes)).tensor;
+    const l = this.need();
+    return (await this.timed(() => l.preprocessor.preprocess(bytes))).tensor;
   }
 
-  private async decode(l: Loaded, bytes: Buffer): Promise<PreprocessedImage> {
+  private async timed<T>(work: () => Promise<T>): Promise<T> {
     const t0 = performance.now();
-    const pre = await l.preprocessor.preprocess(bytes);
+    const out = await work();
     this.observer.preprocessed((performance.now() - t0) / 1000);
-    return pre;
+    return out;
   }
 
   /** Runs preprocessed input rows through the shared batcher; one probability vector per row. */
@@ -190,7 +191,7 @@ export class InferenceService {
     return topK(probabilities, this.need().labels, k);
   }
 
-  private async submit(l: Loaded, row: Float32Array, signal?: AbortSignal): Promise<Float32Array> {
+  private async submit(l: Loaded, row: BatchRow, signal?: AbortSignal): Promise<Float32Array> {
     try {
       return await l.batcher.submit(row, signal);
     } catch (err) {

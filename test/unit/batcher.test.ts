@@ -56,6 +56,25 @@ describe('DynamicBatcher', () => {
     await b.idle();
   });
 
+  it('lets a self-writing row (a decoded image) fill its own slot of the batch', async () => {
+    const engine = new ControlledEngineDouble();
+    const b = new DynamicBatcher(engine.run, { maxBatch: 4, maxDelayMs: 0, maxQueue: 100, rowDims: ROW });
+    const slots: number[] = [];
+    const selfWriting = { length: 2, writeTo: (t: Float32Array, offset: number) => (slots.push(offset), t.set([7, 0], offset)) };
+    const first = b.submit(row(1)); // runs alone; the next three queue and batch together
+    const rest = [b.submit(row(2)), b.submit(selfWriting), b.submit(row(3))];
+    await engine.release();
+    await engine.release();
+    expect(engine.batches).toEqual([[1], [2, 7, 3]]);
+    expect(slots).toEqual([2]); // second slot of the second batch, 2 values per row
+    expect((await Promise.all([first, ...rest])).map((o) => o[0])).toEqual([10, 20, 70, 30]);
+  });
+
+  it('refuses a row of the wrong size, whatever its kind', async () => {
+    const b = new DynamicBatcher(new ControlledEngineDouble().run, { maxBatch: 4, maxDelayMs: 0, maxQueue: 100, rowDims: ROW });
+    await expect(b.submit({ length: 3, writeTo: () => {} })).rejects.toThrow(/3 values, expected 2/);
+  });
+
   it('waits up to maxDelayMs for partners when idle, and dispatches early when the batch is full', async () => {
     const engine = new ControlledEngineDouble();
     const b = new DynamicBatcher(engine.run, { maxBatch: 3, maxDelayMs: 10_000, maxQueue: 100, rowDims: ROW });

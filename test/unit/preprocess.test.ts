@@ -32,7 +32,29 @@ describe('normalize (Keras caffe)', () => {
   });
 });
 
+describe('normalize into a batch slot', () => {
+  it('writes at the offset and leaves the rest of the batch alone', () => {
+    const batch = new Float32Array(9).fill(-1);
+    normalize(Uint8Array.from([10, 20, 30]), caffe, batch, 3);
+    expect(Array.from(batch.slice(0, 3))).toEqual([-1, -1, -1]);
+    expect(batch[3]).toBeCloseTo(30 - 103.939, 4);
+    expect(batch[5]).toBeCloseTo(10 - 123.68, 4);
+    expect(Array.from(batch.slice(6))).toEqual([-1, -1, -1]);
+    expect(() => normalize(Uint8Array.from([1, 2, 3]), caffe, batch, 7)).toThrow(RangeError);
+  });
+});
+
 describe('ImagePreprocessor', () => {
+  it('decode() gives a row that writes exactly what preprocess() returns', async () => {
+    const png = await solid(300, 200, [200, 100, 50]).png().toBuffer();
+    const { row, source } = await pre.decode(png);
+    expect(source).toEqual({ format: 'png', width: 300, height: 200 });
+    const batch = new Float32Array(2 * row.length);
+    row.writeTo(batch, row.length);
+    expect(batch.subarray(row.length)).toEqual((await pre.preprocess(png)).tensor);
+    expect(batch[0]).toBe(0);
+  });
+
   it('produces a 224x224x3 caffe tensor from a PNG', async () => {
     const png = await solid(300, 200, [200, 100, 50]).png().toBuffer();
     const { tensor, source } = await pre.preprocess(png);
