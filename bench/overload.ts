@@ -71,7 +71,7 @@ async function phase(server: ServerProcess, name: string, n: number, polite: boo
   };
 }
 
-// The clients run in a separate process at the lowest priority (see load-process.ts).
+// The clients run in a separate process at the server's priority (see load-process.ts).
 const server = await startServer();
 const phases: Phase[] = [];
 try {

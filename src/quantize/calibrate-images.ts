@@ -36,7 +36,7 @@ export function imageBatches(files: readonly string[], preprocessing: Preprocess
       const data = new Float32Array(chunk.length * pre.rowLength);
       for (const [j, file] of chunk.entries()) {
         try {
-          data.set((await pre.preprocess(await readFile(file))).tensor, j * pre.rowLength);
+          (await pre.decode(await readFile(file))).row.writeTo(data, j * pre.rowLength);
         } catch (err) {
           throw new Error(`calibration image ${file}: ${(err as Error).message}`, { cause: err });
         }

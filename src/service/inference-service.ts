@@ -9,7 +9,7 @@ import { ThreadedEngine } from '../engines/worker/threaded-engine.js';
 import { AppError, notReady } from '../errors.js';
 import type { ModelDescriptor } from '../model/descriptor.js';
 import { prepareModel, type PrepareHooks } from '../model/prepare.js';
-import { ImagePreprocessor } from '../preprocess/preprocessor.js';
+import { ImagePreprocessor, type PixelRow } from '../preprocess/preprocessor.js';
 import { DynamicBatcher, queueFull, type BatchObserver, type BatchRow } from './batcher.js';
 import { topK, type Prediction } from './topk.js';
 
@@ -168,10 +168,10 @@ export class InferenceService {
     };
   }
 
-  /** Decodes and preprocesses one image into an input row (for protocols that batch themselves). */
-  async preprocess(bytes: Buffer): Promise<Float32Array> {
+  /** Decodes one image into an input row that writes itself into its batch (for protocols that batch themselves). */
+  async preprocess(bytes: Buffer): Promise<PixelRow> {
     const l = this.need();
-    return (await this.timed(() => l.preprocessor.preprocess(bytes))).tensor;
+    return (await this.timed(() => l.preprocessor.decode(bytes))).row;
   }
 
   private async timed<T>(work: () => Promise<T>): Promise<T> {
@@ -182,7 +182,7 @@ export class InferenceService {
   }
 
   /** Runs preprocessed input rows through the shared batcher; one probability vector per row. */
-  async infer(rows: Float32Array[], signal?: AbortSignal): Promise<Float32Array[]> {
+  async infer(rows: readonly BatchRow[], signal?: AbortSignal): Promise<Float32Array[]> {
     const l = this.need();
     return Promise.all(rows.map((r) => this.submit(l, r, signal)));
   }

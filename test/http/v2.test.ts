@@ -14,6 +14,13 @@ let t: TestApp;
 const base64 = (file: string): string => readImage(file).toString('base64');
 const BEAGLE = path.join(SMOKE, 'beagle.jpg');
 const BEAGLE_INDEX = 162;
+/** The model input values the service itself computes for an image. */
+const serviceRow = async (file: string): Promise<number[]> => {
+  const row = await t.service.preprocess(readImage(file));
+  const values = new Float32Array(row.length);
+  row.writeTo(values, 0);
+  return Array.from(values);
+};
 
 interface Output {
   name: string;
@@ -116,8 +123,8 @@ describe('v2 inference', () => {
 
   it('FP32: rows preprocessed by the service itself give the same probabilities as BYTES', async () => {
     expect(bytesProbabilities).toBeDefined();
-    const row = await t.service.preprocess(readImage(BEAGLE));
-    const res = await infer({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 224, 224, 3], data: Array.from(row) }] }).expect(200);
+    const row = await serviceRow(BEAGLE);
+    const res = await infer({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 224, 224, 3], data: row }] }).expect(200);
     expect(res.body.id).toBeUndefined();
     const [out] = res.body.outputs as Output[];
     expect(out.shape).toEqual([1, 1000]);
@@ -126,7 +133,7 @@ describe('v2 inference', () => {
   });
 
   it('FP32: nested data (shaped like the tensor) is accepted too', async () => {
-    const row = Array.from(await t.service.preprocess(readImage(BEAGLE)));
+    const row = await serviceRow(BEAGLE);
     const nested = [Array.from({ length: 224 }, (_, y) => Array.from({ length: 224 }, (_, x) => row.slice((y * 224 + x) * 3, (y * 224 + x) * 3 + 3)))];
     const res = await infer({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 224, 224, 3], data: nested }] }).expect(200);
     expect(argmax((res.body.outputs as Output[])[0].data as number[])).toBe(BEAGLE_INDEX);

@@ -101,7 +101,7 @@ describe('int8 ResNet50 accuracy against fp32', () => {
     expect(items).toHaveLength(106);
     const pre = new ImagePreprocessor(preprocessing);
     rows = new Float32Array(items.length * ROW);
-    for (const [i, it] of items.entries()) rows.set((await pre.preprocess(await readFile(it.file))).tensor, i * ROW);
+    for (const [i, it] of items.entries()) (await pre.decode(await readFile(it.file))).row.writeTo(rows, i * ROW);
     const all = await predict(fp32Path, rows, items.map((_, i) => i));
     fp32 = items.map((_, i) => all.get(i) as Float32Array);
     tmp = await mkdtemp(path.join(os.tmpdir(), 'quant-accuracy-'));

@@ -5,6 +5,7 @@
  * its siblings leave the queue at once instead of being computed for nothing.
  */
 import { AppError } from '../../errors.js';
+import type { PixelRow } from '../../preprocess/preprocessor.js';
 import type { InferenceService } from '../../service/inference-service.js';
 import type { DecodedInput } from './codec.js';
 
@@ -22,12 +23,12 @@ export async function runBatch(service: RowService, input: DecodedInput, deadlin
   }
 }
 
-async function preprocessAll(service: RowService, images: readonly Buffer[], input: string): Promise<Float32Array[]> {
+async function preprocessAll(service: RowService, images: readonly Buffer[], input: string): Promise<PixelRow[]> {
   const settled = await Promise.allSettled(images.map((image) => service.preprocess(image)));
   // The first failing row is reported, whichever finished first: the same request, the same error.
   const failed = settled.findIndex((s) => s.status === 'rejected');
   if (failed >= 0) throw rowError((settled[failed] as PromiseRejectedResult).reason, input, failed);
-  return settled.map((s) => (s as PromiseFulfilledResult<Float32Array>).value);
+  return settled.map((s) => (s as PromiseFulfilledResult<PixelRow>).value);
 }
 
 /**
