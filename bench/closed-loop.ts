@@ -2,7 +2,13 @@
  * A closed-loop client pool with per-request timing by outcome: N clients each send a request,
  * wait for its answer, and send the next. Used where the outcome mix matters (overload, soak);
  * `npm run bench` uses autocannon for plain throughput.
+ *
+ * Requests go through undici's `request` on a keep-alive pool, not `fetch`: the clients share the
+ * server's two cores, and fetch's WHATWG streams cost several times more CPU per request, CPU
+ * the server then lacks (measured: see README, Overload).
  */
+import { Pool } from 'undici';
+
 export interface RequestSpec {
   kind: string;
   path: string;
@@ -32,6 +38,8 @@ export interface LoopOptions {
 }
 
 export async function closedLoop(url: string, opts: LoopOptions): Promise<Outcome[]> {
+  // One keep-alive connection per client, as N independent clients would hold.
+  const pool = new Pool(url, { connections: opts.concurrency, pipelining: 1, headersTimeout: 60_000, bodyTimeout: 60_000 });
   const outcomes: Outcome[] = [];
   let issued = 0;
   const stopAt = opts.seconds !== undefined ? performance.now() + opts.seconds * 1000 : Infinity;
@@ -42,11 +50,12 @@ export async function closedLoop(url: string, opts: LoopOptions): Promise<Outcom
       const started = performance.now();
       let outcome: Outcome;
       try {
-        const res = await fetch(`${url}${spec.path}`, { method: 'POST', headers: spec.headers, body: typeof spec.body === 'string' ? spec.body : new Uint8Array(spec.body), signal: AbortSignal.timeout(60_000) });
-        await res.arrayBuffer();
-        outcome = { kind: spec.kind, status: res.status, ms: performance.now() - started, ok: spec.expect.includes(res.status), retryAfter: res.headers.get('retry-after') };
+        const res = await pool.request({ method: 'POST', path: spec.path, headers: spec.headers, body: spec.body });
+        await res.body.dump({ limit: Infinity });
+        const retryAfter = res.headers['retry-after'];
+        outcome = { kind: spec.kind, status: res.statusCode, ms: performance.now() - started, ok: spec.expect.includes(res.statusCode), retryAfter: typeof retryAfter === 'string' ? retryAfter : null };
       } catch (err) {
-        const code = ((err as Error).cause as NodeJS.ErrnoException | undefined)?.code ?? (err as Error).name;
+        const code = (err as NodeJS.ErrnoException).code ?? (err as Error).name;
         outcome = { kind: spec.kind, status: code, ms: performance.now() - started, ok: false, retryAfter: null };
       }
       outcomes.push(outcome);
@@ -56,7 +65,11 @@ export async function closedLoop(url: string, opts: LoopOptions): Promise<Outcom
       }
     }
   };
-  await Promise.all(Array.from({ length: opts.concurrency }, client));
+  try {
+    await Promise.all(Array.from({ length: opts.concurrency }, client));
+  } finally {
+    await pool.close();
+  }
   return outcomes;
 }
 

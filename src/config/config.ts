@@ -45,6 +45,8 @@ export interface Config {
   quantCalibration: string;
   /** Threads for one inference (ONNX Runtime intra-op threads). */
   threads: number;
+  /** Nice value for the event-loop (HTTP) thread once the model is ready; 0 leaves it alone. */
+  eventLoopNice: number;
   /** Overrides the descriptor's resize policy when set. */
   resizeMode: ResizeMode | undefined;
   maxUploadBytes: number;
@@ -93,6 +95,10 @@ export const SETTINGS: readonly AnySetting[] = [
   def({ key: 'precision', env: 'MODEL_PRECISION', describe: 'Numeric precision of the ONNX model: `int8` (about 3x faster, same accuracy on the samples) or `fp32` (bit-close to the Keras model)', shownDefault: 'int8', parse: (r, n) => parseEnum(r, n, PRECISIONS, 'int8') }),
   def({ key: 'quantCalibration', env: 'QUANT_CALIBRATION', describe: 'int8 activation ranges: `data-free` (from BatchNorm statistics) or a folder of calibration images', shownDefault: 'data-free', parse: (r, n) => parseString(r, n, 'data-free') }),
   def({ key: 'threads', env: 'THREADS', describe: 'Threads per inference; default: CPUs this container may use (cgroup quota aware)', shownDefault: 'CPUs', parse: (r, n) => parseInteger(r, n, availableCpus(), 1, 256) }),
+  def({
+    key: 'eventLoopNice', env: 'EVENT_LOOP_NICE', shownDefault: '10', parse: (r, n) => parseInteger(r, n, 10, 0, 19),
+    describe: 'Linux nice value for the HTTP thread once ready: under CPU contention (floods of refused requests) inference threads get the cores first; 0 disables',
+  }),
   def({ key: 'resizeMode', env: 'RESIZE_MODE', describe: '`crop` (shorter side 256, centre 224) or `squash` (stretch to 224x224); default from model.yaml', shownDefault: 'crop', parse: (r, n) => (r === undefined || r === '' ? undefined : parseEnum(r, n, RESIZE_MODES, 'crop')) }),
   def({ key: 'maxUploadBytes', env: 'MAX_UPLOAD_BYTES', describe: 'Largest accepted upload (bytes, or with kb/mb suffix)', shownDefault: '10mb', parse: (r, n) => parseBytes(r, n, 10 * 1024 * 1024) }),
   def({ key: 'maxPixels', env: 'MAX_PIXELS', describe: 'Largest accepted image, in decoded pixels (width x height)', shownDefault: '40000000', parse: (r, n) => parseInteger(r, n, 40_000_000, 1, 1_000_000_000) }),

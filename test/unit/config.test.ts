@@ -8,7 +8,7 @@ import path from 'node:path';
 describe('config', () => {
   it('has the documented defaults', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ port: 5000, host: '0.0.0.0', engine: 'onnx', precision: 'int8', maxUploadBytes: 10 * 1024 * 1024, maxPixels: 40_000_000, modelFetch: 'auto', apiKeys: [] });
+    expect(c).toMatchObject({ port: 5000, host: '0.0.0.0', engine: 'onnx', precision: 'int8', maxUploadBytes: 10 * 1024 * 1024, maxPixels: 40_000_000, modelFetch: 'auto', apiKeys: [], eventLoopNice: 10 });
     expect(c.threads).toBeGreaterThanOrEqual(1);
   });
 
@@ -24,6 +24,8 @@ describe('config', () => {
     ['MAX_UPLOAD_BYTES', '10 parsecs', /invalid MAX_UPLOAD_BYTES/],
     ['MAX_BATCH_SIZE', '0', /invalid MAX_BATCH_SIZE="0"/],
     ['LOG_LEVEL', 'loud', /invalid LOG_LEVEL/],
+    ['EVENT_LOOP_NICE', '20', /invalid EVENT_LOOP_NICE="20": expected an integer from 0 to 19/],
+    ['EVENT_LOOP_NICE', '-5', /invalid EVENT_LOOP_NICE="-5"/],
   ])('stops on a bad %s=%s naming the variable', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(message);
   });
