@@ -50,6 +50,9 @@ cleanup() {
   [ $rc -eq 0 ] && echo "test-image: PASS ($IMAGE)" || echo "test-image: FAIL ($IMAGE)"
 }
 trap cleanup EXIT
+# Killed is failed: without these, the EXIT trap could see status 0 and report PASS.
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 for f in "$BEAGLE" "$LARGE"; do [ -f "$f" ] || fail "test image $f not found (set SHARED)"; done
 
@@ -140,6 +143,10 @@ docker exec "$NAME" node -e "
 " || fail "sharp or onnxruntime-node does not load in the image"
 if docker exec "$NAME" sh -c 'touch /app/x 2>/dev/null || touch /x 2>/dev/null'; then fail "the root filesystem is writable"; fi
 log "   root filesystem is read-only for the service user"
+# EVENT_LOOP_NICE needs no capability: raising one's own nice value is always allowed.
+# (grep without -q: with pipefail, docker logs dying of SIGPIPE after an early match would fail it)
+docker logs "$NAME" 2>&1 | grep '"msg":"event-loop thread priority lowered' >/dev/null || fail "the event-loop thread priority was not lowered (EVENT_LOOP_NICE)"
+log "   event-loop thread niced (EVENT_LOOP_NICE) without capabilities"
 done_step "identity checks"
 
 step "classify $(basename "$BEAGLE") through port $PORT"
