@@ -37,27 +37,33 @@ export interface LoopOptions {
   onOutcome?: (o: Outcome, done: number) => void;
 }
 
-export async function closedLoop(url: string, opts: LoopOptions): Promise<Outcome[]> {
+/** One request on the pool, timed; never rejects (a failure is an outcome too). */
+async function send(pool: Pool, spec: RequestSpec): Promise<Outcome> {
+  const started = performance.now();
+  try {
+    const res = await pool.request({ method: 'POST', path: spec.path, headers: spec.headers, body: spec.body });
+    await res.body.dump({ limit: Infinity });
+    const retryAfter = res.headers['retry-after'];
+    return { kind: spec.kind, status: res.statusCode, ms: performance.now() - started, ok: spec.expect.includes(res.statusCode), retryAfter: typeof retryAfter === 'string' ? retryAfter : null };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).name;
+    return { kind: spec.kind, status: code, ms: performance.now() - started, ok: false, retryAfter: null };
+  }
+}
+
+const newPool = (url: string, connections: number): Pool =>
   // One keep-alive connection per client, as N independent clients would hold.
-  const pool = new Pool(url, { connections: opts.concurrency, pipelining: 1, headersTimeout: 60_000, bodyTimeout: 60_000 });
+  new Pool(url, { connections, pipelining: 1, headersTimeout: 60_000, bodyTimeout: 60_000 });
+
+export async function closedLoop(url: string, opts: LoopOptions): Promise<Outcome[]> {
+  const pool = newPool(url, opts.concurrency);
   const outcomes: Outcome[] = [];
   let issued = 0;
   const stopAt = opts.seconds !== undefined ? performance.now() + opts.seconds * 1000 : Infinity;
   const more = (): boolean => (opts.total === undefined || issued < opts.total) && performance.now() < stopAt;
   const client = async (): Promise<void> => {
     while (more()) {
-      const spec = opts.next(issued++);
-      const started = performance.now();
-      let outcome: Outcome;
-      try {
-        const res = await pool.request({ method: 'POST', path: spec.path, headers: spec.headers, body: spec.body });
-        await res.body.dump({ limit: Infinity });
-        const retryAfter = res.headers['retry-after'];
-        outcome = { kind: spec.kind, status: res.statusCode, ms: performance.now() - started, ok: spec.expect.includes(res.statusCode), retryAfter: typeof retryAfter === 'string' ? retryAfter : null };
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code ?? (err as Error).name;
-        outcome = { kind: spec.kind, status: code, ms: performance.now() - started, ok: false, retryAfter: null };
-      }
+      const outcome = await send(pool, opts.next(issued++));
       outcomes.push(outcome);
       opts.onOutcome?.(outcome, outcomes.length);
       if (opts.honourRetryAfter && outcome.status === 503 && outcome.retryAfter) {
@@ -71,6 +77,36 @@ export async function closedLoop(url: string, opts: LoopOptions): Promise<Outcom
     await pool.close();
   }
   return outcomes;
+}
+
+export interface OpenLoopOptions {
+  /** Requests per second, sent on schedule whatever the answers (clients ignoring Retry-After). */
+  rate: number;
+  seconds: number;
+  /** Connections to spread them over; a request waits for a free one when all are busy. */
+  connections: number;
+  next: (i: number) => RequestSpec;
+}
+
+/**
+ * Open loop: a fixed arrival rate, as many independent users produce, so "10x overload" means ten
+ * times the requests the server can serve rather than clients that retry as fast as it answers.
+ */
+export async function openLoop(url: string, opts: OpenLoopOptions): Promise<Outcome[]> {
+  const pool = newPool(url, opts.connections);
+  const pending: Promise<Outcome>[] = [];
+  const started = performance.now();
+  const end = started + opts.seconds * 1000;
+  try {
+    while (performance.now() < end) {
+      const due = Math.floor(((performance.now() - started) / 1000) * opts.rate);
+      while (pending.length < due) pending.push(send(pool, opts.next(pending.length)));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return await Promise.all(pending);
+  } finally {
+    await pool.close();
+  }
 }
 
 export function percentile(values: number[], p: number): number {

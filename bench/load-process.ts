@@ -9,7 +9,7 @@
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { closedLoop, type Outcome, type RequestSpec } from './closed-loop.js';
+import { closedLoop, openLoop, type Outcome, type RequestSpec } from './closed-loop.js';
 import { jpegRequest, sampleJpegs } from './images.js';
 import { runLoad, type LoadResult } from './load.js';
 
@@ -17,7 +17,9 @@ export type LoadJob =
   /** Throughput run with autocannon, real JPEGs rotated per request. */
   | { kind: 'autocannon'; url: string; concurrency: number; seconds: number }
   /** Closed-loop clients with per-request outcomes; `polite` clients wait out Retry-After. */
-  | { kind: 'closed-loop'; url: string; concurrency: number; seconds: number; polite: boolean };
+  | { kind: 'closed-loop'; url: string; concurrency: number; seconds: number; polite: boolean }
+  /** A fixed arrival rate (requests per second) over `connections`, whatever the answers. */
+  | { kind: 'open-loop'; url: string; rate: number; connections: number; seconds: number };
 
 type ResultOf<J extends LoadJob> = (J extends { kind: 'autocannon' } ? LoadResult : { outcomes: Outcome[] }) & {
   /** CPU the load generator used, in cores (user + system time over wall time). */
@@ -40,6 +42,7 @@ async function run(job: LoadJob): Promise<object> {
   const images = sampleJpegs();
   if (job.kind === 'autocannon') return runLoad(job.url, images, job.concurrency, job.seconds);
   const next = (i: number): RequestSpec => jpegRequest(images[i % images.length]);
+  if (job.kind === 'open-loop') return { outcomes: await openLoop(job.url, { rate: job.rate, connections: job.connections, seconds: job.seconds, next }) };
   return { outcomes: await closedLoop(job.url, { concurrency: job.concurrency, seconds: job.seconds, honourRetryAfter: job.polite, next }) };
 }
 

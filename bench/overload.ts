@@ -1,7 +1,10 @@
 /**
- * `npm run bench:overload`: 10x overload. The real server gets 256 closed-loop clients (about 10x
- * what it serves at full speed) for a fixed time, once with clients that ignore Retry-After
- * ("hammer") and once with clients that honour it ("polite"), after a concurrency-16 reference run.
+ * `npm run bench:overload`: 10x overload, after a concurrency-16 reference run, in three shapes:
+ * - "10x": requests arrive at ten times the reference rate (open loop over N connections), and
+ *   nobody waits out Retry-After;
+ * - "hammer": N closed-loop clients that ignore Retry-After and resend the moment they are refused
+ *   (far beyond 10x: as many requests as the server can refuse);
+ * - "polite": N closed-loop clients that honour Retry-After.
  * Checks: every answer is 200 or a fast 503 refusal with Retry-After, throughput stays at the
  * reference, resident memory stays bounded, /healthz keeps answering 200 quickly.
  *
@@ -9,7 +12,7 @@
  */
 import { parseArgs } from 'node:util';
 import { countBy, percentile, type Outcome } from './closed-loop.js';
-import { inLoadProcess } from './load-process.js';
+import { inLoadProcess, type LoadJob } from './load-process.js';
 import { startServer, type ServerProcess } from './server-process.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '30' }, clients: { type: 'string', default: '256' } } });
@@ -19,6 +22,8 @@ const clients = Number(values.clients);
 interface Phase {
   name: string;
   clients: number;
+  /** Requests sent per second, refused ones included. */
+  sentPerSecond: number;
   okPerSecond: number;
   statuses: Record<string, number>;
   ok200: { p50: number; p99: number };
@@ -29,7 +34,9 @@ interface Phase {
   cores: { server: number; clients: number };
 }
 
-async function phase(server: ServerProcess, name: string, n: number, polite: boolean): Promise<Phase> {
+type PhaseLoad = { kind: 'closed-loop'; concurrency: number; polite: boolean } | { kind: 'open-loop'; rate: number; connections: number };
+
+async function phase(server: ServerProcess, name: string, load: PhaseLoad): Promise<Phase> {
   const before = await server.rss();
   const cpuBefore = await server.cpuSeconds();
   const started = performance.now();
@@ -46,7 +53,7 @@ async function phase(server: ServerProcess, name: string, n: number, polite: boo
       await new Promise((r) => setTimeout(r, 250));
     }
   })();
-  const { outcomes, clientCores } = await inLoadProcess({ kind: 'closed-loop', url: server.url, concurrency: n, seconds, polite });
+  const { outcomes, clientCores } = await inLoadProcess<LoadJob & PhaseLoad>({ ...load, url: server.url, seconds });
   const serverCores = ((await server.cpuSeconds()) - cpuBefore) / ((performance.now() - started) / 1000);
   stop = true;
   await prober;
@@ -55,7 +62,8 @@ async function phase(server: ServerProcess, name: string, n: number, polite: boo
   const hms = health.map((h) => h.ms);
   return {
     name,
-    clients: n,
+    clients: load.kind === 'open-loop' ? load.connections : load.concurrency,
+    sentPerSecond: outcomes.length / seconds,
     okPerSecond: ok.length / seconds,
     statuses: countBy(outcomes, (o) => String(o.status)),
     ok200: { p50: percentile(ok.map((o) => o.ms), 50), p99: percentile(ok.map((o) => o.ms), 99) },
@@ -76,9 +84,11 @@ const server = await startServer();
 const phases: Phase[] = [];
 try {
   await inLoadProcess({ kind: 'closed-loop', url: server.url, concurrency: 4, seconds: 3, polite: false }); // warm-up
-  phases.push(await phase(server, 'reference', 16, false));
-  phases.push(await phase(server, 'hammer', clients, false));
-  phases.push(await phase(server, 'polite', clients, true));
+  phases.push(await phase(server, 'reference', { kind: 'closed-loop', concurrency: 16, polite: false }));
+  const rate = Math.round(10 * phases[0].okPerSecond);
+  phases.push(await phase(server, '10x', { kind: 'open-loop', rate, connections: clients }));
+  phases.push(await phase(server, 'hammer', { kind: 'closed-loop', concurrency: clients, polite: false }));
+  phases.push(await phase(server, 'polite', { kind: 'closed-loop', concurrency: clients, polite: true }));
 } finally {
   console.log(`server exit code after SIGTERM: ${await server.stop()}`);
 }
@@ -87,7 +97,7 @@ const f = (n: number): string => n.toFixed(1);
 console.log(`\noverload: ${seconds} s per phase`);
 for (const p of phases) {
   console.log(
-    `${p.name.padEnd(9)} clients ${String(p.clients).padStart(3)}  ok ${f(p.okPerSecond)} img/s  statuses ${JSON.stringify(p.statuses)}  ` +
+    `${p.name.padEnd(9)} clients ${String(p.clients).padStart(3)}  sent ${f(p.sentPerSecond)}/s  ok ${f(p.okPerSecond)} img/s  statuses ${JSON.stringify(p.statuses)}  ` +
       `200 p50/p99 ${f(p.ok200.p50)}/${f(p.ok200.p99)} ms  503 n=${p.refused503.count} p50/p99 ${f(p.refused503.p50)}/${f(p.refused503.p99)} ms (Retry-After on ${p.refused503.withRetryAfter})  ` +
       `healthz ${p.health.probes} probes, ${p.health.non200} non-200, p99 ${f(p.health.p99)} ms, max ${f(p.health.max)} ms  RSS MB ${f(p.rssMb.before)} -> max ${f(p.rssMb.max)} -> ${f(p.rssMb.after)}  ` +
       `cores: server ${p.cores.server.toFixed(2)}, clients ${p.cores.clients.toFixed(2)}`,
