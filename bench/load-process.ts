@@ -13,13 +13,16 @@ import { closedLoop, openLoop, type Outcome, type RequestSpec } from './closed-l
 import { jpegRequest, sampleJpegs } from './images.js';
 import { runLoad, type LoadResult } from './load.js';
 
-export type LoadJob =
+export type Load =
   /** Throughput run with autocannon, real JPEGs rotated per request. */
-  | { kind: 'autocannon'; url: string; concurrency: number; seconds: number }
+  | { kind: 'autocannon'; concurrency: number }
   /** Closed-loop clients with per-request outcomes; `polite` clients wait out Retry-After. */
-  | { kind: 'closed-loop'; url: string; concurrency: number; seconds: number; polite: boolean }
+  | { kind: 'closed-loop'; concurrency: number; polite: boolean }
   /** A fixed arrival rate (requests per second) over `connections`, whatever the answers. */
-  | { kind: 'open-loop'; url: string; rate: number; connections: number; seconds: number };
+  | { kind: 'open-loop'; rate: number; connections: number };
+
+/** A load, aimed at a server for a fixed time. */
+export type LoadJob = Load & { url: string; seconds: number };
 
 type ResultOf<J extends LoadJob> = (J extends { kind: 'autocannon' } ? LoadResult : { outcomes: Outcome[] }) & {
   /** CPU the load generator used, in cores (user + system time over wall time). */

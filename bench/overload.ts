@@ -12,7 +12,7 @@
  */
 import { parseArgs } from 'node:util';
 import { countBy, percentile, type Outcome } from './closed-loop.js';
-import { inLoadProcess, type LoadJob } from './load-process.js';
+import { inLoadProcess, type Load } from './load-process.js';
 import { startServer, type ServerProcess } from './server-process.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '30' }, clients: { type: 'string', default: '256' } } });
@@ -34,7 +34,8 @@ interface Phase {
   cores: { server: number; clients: number };
 }
 
-type PhaseLoad = { kind: 'closed-loop'; concurrency: number; polite: boolean } | { kind: 'open-loop'; rate: number; connections: number };
+/** The loads that report each request's outcome. */
+type PhaseLoad = Exclude<Load, { kind: 'autocannon' }>;
 
 async function phase(server: ServerProcess, name: string, load: PhaseLoad): Promise<Phase> {
   const before = await server.rss();
@@ -53,7 +54,7 @@ async function phase(server: ServerProcess, name: string, load: PhaseLoad): Prom
       await new Promise((r) => setTimeout(r, 250));
     }
   })();
-  const { outcomes, clientCores } = await inLoadProcess<LoadJob & PhaseLoad>({ ...load, url: server.url, seconds });
+  const { outcomes, clientCores } = await inLoadProcess({ ...load, url: server.url, seconds });
   const serverCores = ((await server.cpuSeconds()) - cpuBefore) / ((performance.now() - started) / 1000);
   stop = true;
   await prober;

@@ -28,6 +28,14 @@ export interface ServerProcess {
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
 }
 
+/**
+ * The fields of a /proc stat line after the command name, so `fields[0]` is field 3 (state) of
+ * proc(5). The name sits in parentheses and may itself hold spaces or ')', hence the last ')'.
+ */
+export function statFields(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(')') + 2).trim().split(' ');
+}
+
 export async function freePort(): Promise<number> {
   const srv = net.createServer();
   srv.listen(0, '127.0.0.1');
@@ -92,7 +100,7 @@ export async function startServer(env: Record<string, string> = {}, opts: StartO
     },
     cpuSeconds: async () => {
       // Fields 14 and 15 of stat (utime, stime) in clock ticks, 100 per second on Linux.
-      const fields = (await readFile(`/proc/${child.pid}/stat`, 'utf8')).split(') ')[1].split(' ');
+      const fields = statFields(await readFile(`/proc/${child.pid}/stat`, 'utf8'));
       return (Number(fields[11]) + Number(fields[12])) / 100;
     },
     stop: async (signal = 'SIGTERM') => {

@@ -20,6 +20,13 @@ export interface PixelRow {
   writeTo(target: Float32Array, offset: number): void;
 }
 
+/** A row's values as a standalone tensor. */
+export function rowValues(row: PixelRow): Float32Array {
+  const values = new Float32Array(row.length);
+  row.writeTo(values, 0);
+  return values;
+}
+
 export interface DecodedUpload {
   row: PixelRow;
   source: PreprocessedImage['source'];
@@ -72,8 +79,6 @@ export class ImagePreprocessor {
   /** Upload bytes -> a standalone input row. */
   async preprocess(bytes: Buffer): Promise<PreprocessedImage> {
     const { row, source } = await this.decode(bytes);
-    const tensor = new Float32Array(row.length);
-    row.writeTo(tensor, 0);
-    return { tensor, source };
+    return { tensor: rowValues(row), source };
   }
 }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { v2BodyLimit } from '../../src/http/v2/routes.js';
+import { rowValues } from '../../src/preprocess/preprocessor.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { EDGE, SMOKE, SMOKE_LABELS, readImage } from '../helpers/paths.js';
 
@@ -15,12 +16,7 @@ const base64 = (file: string): string => readImage(file).toString('base64');
 const BEAGLE = path.join(SMOKE, 'beagle.jpg');
 const BEAGLE_INDEX = 162;
 /** The model input values the service itself computes for an image. */
-const serviceRow = async (file: string): Promise<number[]> => {
-  const row = await t.service.preprocess(readImage(file));
-  const values = new Float32Array(row.length);
-  row.writeTo(values, 0);
-  return Array.from(values);
-};
+const serviceRow = async (file: string): Promise<number[]> => Array.from(rowValues(await t.service.preprocess(readImage(file))));
 
 interface Output {
   name: string;

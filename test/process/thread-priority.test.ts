@@ -6,18 +6,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { startServer } from '../../bench/server-process.js';
+import { startServer, statFields } from '../../bench/server-process.js';
 import path from 'node:path';
 import { readImage, SMOKE } from '../helpers/paths.js';
 
-/** Thread id -> [name, nice], from /proc (the name may hold spaces, so fields count from its ')'). */
-function threadNices(pid: number): Map<number, [string, number]> {
-  const out = new Map<number, [string, number]>();
+/** Thread id -> nice, from /proc. */
+function threadNices(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    out.set(Number(tid), [name, Number(fields[16])]); // field 19 of stat: nice
+    out.set(Number(tid), Number(statFields(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'))[16])); // field 19: nice
   }
   return out;
 }
@@ -34,10 +31,10 @@ describe.runIf(process.platform === 'linux')('event-loop thread priority', () =>
       const base = os.getPriority(); // what the server inherited from this process
       const pid = server.child.pid as number;
       const threads = threadNices(pid);
-      expect(threads.get(pid)?.[1]).toBe(Math.max(10, base));
+      expect(threads.get(pid)).toBe(Math.max(10, base));
       const others = [...threads].filter(([tid]) => tid !== pid);
       expect(others.length).toBeGreaterThan(3); // engine worker, its intra-op thread, libuv pool, ...
-      expect(others.filter(([, [, nice]]) => nice !== base)).toEqual([]);
+      expect(others.filter(([, nice]) => nice !== base)).toEqual([]);
     } finally {
       await server.stop();
     }
