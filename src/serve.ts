@@ -107,13 +107,13 @@ export async function runServer(config: Config): Promise<void> {
 }
 
 /**
- * Lowers the event-loop thread's CPU priority, leaving the engine, decode and libvips threads (all
- * started by now) at theirs. Linux's scheduler shares cores fairly between runnable threads, so a
- * flood of requests that are refused at once would otherwise win the event loop a full core's share
- * and take it from inference; niced, the event loop still runs whenever a core is free, which is
- * all a refusal or a probe needs. Measured, 256 clients ignoring Retry-After: 200s per second up
- * from about 51 to 61. On Linux, setpriority(0) affects only the calling thread; elsewhere it would
- * nice the whole process, so it is skipped.
+ * EVENT_LOOP_NICE (opt-in): lowers the event-loop thread's CPU priority, leaving the engine, decode
+ * and libvips threads (all started by now) at theirs. Linux shares cores fairly between runnable
+ * threads, so clients that resend the moment they are refused keep the event loop always runnable
+ * and win it a full share of the cores, taken from inference; niced, it runs only when inference
+ * leaves a core free. The price: refusals and probes wait for that, up to seconds when inference
+ * keeps both cores busy, so it is off by default. On Linux, setpriority(0) affects only the
+ * calling thread; elsewhere it would nice the whole process, so it is skipped.
  */
 function lowerEventLoopPriority(nice: number, log: FastifyInstance['log']): void {
   if (nice === 0) return;

@@ -96,8 +96,8 @@ export const SETTINGS: readonly AnySetting[] = [
   def({ key: 'quantCalibration', env: 'QUANT_CALIBRATION', describe: 'int8 activation ranges: `data-free` (from BatchNorm statistics) or a folder of calibration images', shownDefault: 'data-free', parse: (r, n) => parseString(r, n, 'data-free') }),
   def({ key: 'threads', env: 'THREADS', describe: 'Threads per inference; default: CPUs this container may use (cgroup quota aware)', shownDefault: 'CPUs', parse: (r, n) => parseInteger(r, n, availableCpus(), 1, 256) }),
   def({
-    key: 'eventLoopNice', env: 'EVENT_LOOP_NICE', shownDefault: '10', parse: (r, n) => parseInteger(r, n, 10, 0, 19),
-    describe: 'Linux nice value for the HTTP thread once ready: under CPU contention (floods of refused requests) inference threads get the cores first; 0 disables',
+    key: 'eventLoopNice', env: 'EVENT_LOOP_NICE', shownDefault: '0', parse: (r, n) => parseInteger(r, n, 0, 0, 19),
+    describe: 'Linux nice value for the HTTP thread once ready (0: unchanged). Raising it favours inference over answering when clients flood the server ignoring Retry-After, at the cost of slow refusals: see Operating it',
   }),
   def({ key: 'resizeMode', env: 'RESIZE_MODE', describe: '`crop` (shorter side 256, centre 224) or `squash` (stretch to 224x224); default from model.yaml', shownDefault: 'crop', parse: (r, n) => (r === undefined || r === '' ? undefined : parseEnum(r, n, RESIZE_MODES, 'crop')) }),
   def({ key: 'maxUploadBytes', env: 'MAX_UPLOAD_BYTES', describe: 'Largest accepted upload (bytes, or with kb/mb suffix)', shownDefault: '10mb', parse: (r, n) => parseBytes(r, n, 10 * 1024 * 1024) }),

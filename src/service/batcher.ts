@@ -2,8 +2,14 @@
  * Dynamic batcher, after Triton's: rows from concurrent requests wait in one bounded queue and go to
  * the engine together, up to `maxBatch` rows; a row waits at most `maxDelayMs` for partners while
  * the engine is idle (while it is busy the queue fills by itself, so batches form with no added
- * delay). The engine runs one batch at a time. A full queue refuses at once; a row whose request
- * was aborted (deadline, client gone) leaves the queue at once and is never computed.
+ * delay). A full queue refuses at once; a row whose request was aborted (deadline, client gone)
+ * leaves the queue at once and is never computed.
+ *
+ * While one batch runs, the next full batch is already handed to the engine, which runs them in
+ * order: the engine starts it the moment the first ends, instead of idling until this thread has
+ * taken the result, answered, and built the next batch (a wait that grows when this thread is
+ * busy, e.g. refusing a flood of requests). Only full batches go early, so a batch never leaves
+ * smaller than it would have otherwise.
  */
 import { AppError } from '../errors.js';
 import type { BatchInput, BatchOutput } from '../engines/engine.js';
@@ -35,14 +41,22 @@ interface Item {
   onAbort?: () => void;
 }
 
+/**
+ * Runs one batch. Called again before the last call has settled (see PIPELINE_DEPTH): the engine
+ * queues batches and runs them in order, as ThreadedEngine's worker does.
+ */
 export type RunBatch = (input: BatchInput) => Promise<BatchOutput>;
+
+/** Batches handed to the engine at once: the running one and the next. */
+const PIPELINE_DEPTH = 2;
 
 export const queueFull = (maxQueue: number): AppError =>
   new AppError('overloaded', 'queue_full', `server busy: ${maxQueue} images already in progress; retry shortly`, { retryAfterSeconds: 1 });
 
 export class DynamicBatcher {
   private readonly queue: Item[] = [];
-  private running = false;
+  /** Batches handed to the engine and not finished, in order; the first is the one running. */
+  private readonly inEngine: Promise<unknown>[] = [];
   private timer: NodeJS.Timeout | undefined;
   private oldestSince = 0;
   private idleWaiters: (() => void)[] = [];
@@ -61,7 +75,7 @@ export class DynamicBatcher {
   }
 
   get busy(): boolean {
-    return this.running || this.queue.length > 0;
+    return this.inEngine.length > 0 || this.queue.length > 0;
   }
 
   /** Resolves with the row's output; rejects with `queue_full`, the abort reason, or an engine error. */
@@ -98,7 +112,12 @@ export class DynamicBatcher {
   }
 
   private pump(): void {
-    if (this.running || this.queue.length === 0) return;
+    if (this.queue.length === 0 || this.inEngine.length >= PIPELINE_DEPTH) return;
+    if (this.inEngine.length > 0) {
+      // Behind a running batch, only a full one goes now; a partial one waits for more rows.
+      if (this.queue.length >= this.opts.maxBatch) this.dispatch(this.queue.splice(0, this.opts.maxBatch));
+      return;
+    }
     const waited = performance.now() - this.oldestSince;
     if (this.queue.length < this.opts.maxBatch && waited < this.opts.maxDelayMs) {
       this.timer ??= setTimeout(() => {
@@ -109,34 +128,42 @@ export class DynamicBatcher {
     }
     clearTimeout(this.timer);
     this.timer = undefined;
-    void this.dispatch(this.queue.splice(0, this.opts.maxBatch));
+    this.dispatch(this.queue.splice(0, this.opts.maxBatch));
   }
 
-  private async dispatch(items: Item[]): Promise<void> {
-    this.running = true;
+  private dispatch(items: Item[]): void {
     this.oldestSince = performance.now();
-    const now = performance.now();
-    for (const it of items) {
-      if (it.onAbort) it.signal?.removeEventListener('abort', it.onAbort);
-      this.observer.queueWait((now - it.enqueuedAt) / 1000);
-    }
+    for (const it of items) if (it.onAbort) it.signal?.removeEventListener('abort', it.onAbort);
     const n = items.length;
     const [h, w, c] = this.opts.rowDims;
     const data = new Float32Array(n * this.rowLength);
     items.forEach((it, i) => (it.row instanceof Float32Array ? data.set(it.row, i * this.rowLength) : it.row.writeTo(data, i * this.rowLength)));
-    const started = performance.now();
-    try {
-      const out = await this.runBatch({ data, dims: [n, h, w, c] });
-      const per = out.data.length / n;
-      items.forEach((it, i) => it.resolve(out.data.slice(i * per, (i + 1) * per)));
-      this.observer.batchDone(n, (performance.now() - started) / 1000);
-    } catch (err) {
-      for (const it of items) it.reject(asError(err));
-    } finally {
-      this.running = false;
+    // The engine starts this batch when the one ahead of it (if any) has finished.
+    const ahead = this.inEngine.at(-1);
+    let started = performance.now();
+    const result = attempt(() => this.runBatch({ data, dims: [n, h, w, c] }));
+    const settled = result.then(
+      (out) => {
+        const per = out.data.length / n;
+        items.forEach((it, i) => it.resolve(out.data.slice(i * per, (i + 1) * per)));
+        this.observer.batchDone(n, (performance.now() - started) / 1000);
+      },
+      (err: unknown) => {
+        for (const it of items) it.reject(asError(err));
+      },
+    );
+    this.inEngine.push(settled);
+    const begin = (): void => {
+      started = Math.max(started, performance.now());
+      for (const it of items) this.observer.queueWait((started - it.enqueuedAt) / 1000);
+    };
+    if (ahead) void ahead.then(begin);
+    else begin();
+    void settled.finally(() => {
+      this.inEngine.shift();
       this.pump();
       this.settleIdle();
-    }
+    });
   }
 
   private settleIdle(): void {
@@ -144,6 +171,15 @@ export class DynamicBatcher {
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const w of waiters) w();
+  }
+}
+
+/** The promise `run` returns, or a rejected one if it throws before returning one. */
+function attempt<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return run();
+  } catch (err) {
+    return Promise.reject(asError(err));
   }
 }
 

@@ -1,6 +1,6 @@
 /**
- * EVENT_LOOP_NICE on the real server process: once the model is ready, the event-loop thread (the
- * one whose thread id is the process id) runs at nice 10, while every other thread (inference,
+ * EVENT_LOOP_NICE (opt-in) on the real server process: once the model is ready, the event-loop
+ * thread (the one whose thread id is the process id) runs at nice 10, while every other thread (inference,
  * decoding, libvips, V8 helpers) keeps the priority the process started with.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -21,7 +21,7 @@ function threadNices(pid: number): Map<number, number> {
 
 describe.runIf(process.platform === 'linux')('event-loop thread priority', () => {
   it('lowers only the event-loop thread once ready, and still serves', async () => {
-    const server = await startServer({ LOG_LEVEL: 'info' }, { fromSource: true });
+    const server = await startServer({ LOG_LEVEL: 'info', EVENT_LOOP_NICE: '10' }, { fromSource: true });
     try {
       await server.waitFor(/"msg":"event-loop thread priority lowered/);
       const res = await fetch(`${server.url}/predict`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: new Uint8Array(readImage(path.join(SMOKE, 'beagle.jpg'))) });

@@ -43,11 +43,14 @@ describe('DynamicBatcher', () => {
     const b = new DynamicBatcher(engine.run, { maxBatch: 4, maxDelayMs: 0, maxQueue: 100, rowDims: ROW });
     const results = [1, 2, 3, 4, 5, 6].map((v) => b.submit(row(v)));
     await tick();
-    expect(engine.batches).toEqual([[1]]);
-    expect(b.depth).toBe(5);
+    // [1] went alone; [2..5] filled a batch, so it went to the engine behind it at once.
+    expect(engine.batches).toEqual([[1], [2, 3, 4, 5]]);
+    expect(b.depth).toBe(1);
     await engine.release();
+    // [6] alone is a partial batch: it waits for the engine rather than leave early.
     expect(engine.batches).toEqual([[1], [2, 3, 4, 5]]);
     await engine.release();
+    expect(engine.batches).toEqual([[1], [2, 3, 4, 5], [6]]);
     await engine.release();
     expect(engine.batches).toEqual([[1], [2, 3, 4, 5], [6]]);
     // Every caller gets its own row's output.
@@ -68,6 +71,27 @@ describe('DynamicBatcher', () => {
     expect(engine.batches).toEqual([[1], [2, 7, 3]]);
     expect(slots).toEqual([2]); // second slot of the second batch, 2 values per row
     expect((await Promise.all([first, ...rest])).map((o) => o[0])).toEqual([10, 20, 70, 30]);
+  });
+
+  it('hands the engine at most two batches: the running one and the next full one', async () => {
+    const engine = new ControlledEngineDouble();
+    const waits: number[] = [];
+    const b = new DynamicBatcher(engine.run, { maxBatch: 2, maxDelayMs: 0, maxQueue: 100, rowDims: ROW }, { queueWait: (s) => waits.push(s), batchDone: () => {} });
+    const results = [1, 2, 3, 4, 5, 6].map((v) => b.submit(row(v)));
+    await tick();
+    expect(engine.batches).toEqual([[1], [2, 3]]); // [4, 5] is full too, but two are in the engine
+    expect(b.depth).toBe(3);
+    expect(waits).toHaveLength(1); // [2, 3] has not started: its rows are still waiting
+    await engine.release();
+    expect(engine.batches).toEqual([[1], [2, 3], [4, 5]]);
+    expect(waits).toHaveLength(3);
+    await engine.release();
+    expect(engine.batches).toEqual([[1], [2, 3], [4, 5]]); // [6] is partial and [4, 5] runs
+    await engine.release();
+    await engine.release();
+    expect(engine.batches).toEqual([[1], [2, 3], [4, 5], [6]]);
+    expect((await Promise.all(results)).map((o) => o[0])).toEqual([10, 20, 30, 40, 50, 60]);
+    expect(waits).toHaveLength(6);
   });
 
   it('refuses a row of the wrong size, whatever its kind', async () => {
@@ -91,13 +115,15 @@ describe('DynamicBatcher', () => {
   it('refuses at once with queue_full when the queue is at its bound', async () => {
     const engine = new ControlledEngineDouble();
     const b = new DynamicBatcher(engine.run, { maxBatch: 1, maxDelayMs: 0, maxQueue: 2, rowDims: ROW });
-    const accepted = [b.submit(row(1)), b.submit(row(2)), b.submit(row(3))]; // 1 running, 2 queued
+    // 1 running, 2 handed to the engine behind it, 3 and 4 queued.
+    const accepted = [1, 2, 3, 4].map((v) => b.submit(row(v)));
     await tick();
-    const err = await b.submit(row(4)).catch((e: unknown) => e);
+    expect(b.depth).toBe(2);
+    const err = await b.submit(row(5)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AppError);
     expect(err).toMatchObject({ kind: 'overloaded', code: 'queue_full', retryAfterSeconds: 1 });
-    for (let i = 0; i < 3; i++) await engine.release();
-    expect((await Promise.all(accepted)).length).toBe(3);
+    for (let i = 0; i < 4; i++) await engine.release();
+    expect((await Promise.all(accepted)).map((o) => o[0])).toEqual([10, 20, 30, 40]);
   });
 
   it('withdraws an aborted row from the queue without computing it', async () => {

@@ -8,7 +8,7 @@ import path from 'node:path';
 describe('config', () => {
   it('has the documented defaults', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ port: 5000, host: '0.0.0.0', engine: 'onnx', precision: 'int8', maxUploadBytes: 10 * 1024 * 1024, maxPixels: 40_000_000, modelFetch: 'auto', apiKeys: [], eventLoopNice: 10 });
+    expect(c).toMatchObject({ port: 5000, host: '0.0.0.0', engine: 'onnx', precision: 'int8', maxUploadBytes: 10 * 1024 * 1024, maxPixels: 40_000_000, modelFetch: 'auto', apiKeys: [], eventLoopNice: 0 });
     expect(c.threads).toBeGreaterThanOrEqual(1);
   });
 
