@@ -8,6 +8,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { VERSION, type Config } from '../config/config.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { InferenceService } from '../service/inference-service.js';
+import { AccessLog } from './access-log.js';
 import { registerErrorHandlers } from './error-mapping.js';
 import { authPlugin } from './plugins/auth.js';
 import { deadlinePlugin } from './plugins/deadline.js';
@@ -49,8 +50,10 @@ export function loggerOptions(level: string): FastifyServerOptions['logger'] {
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
+  const accessLog = new AccessLog();
   const app = Fastify({
     logger: deps.logger ?? loggerOptions(config.logLevel),
+    logController: accessLog,
     // A caller's X-Request-Id is kept when sane, so one id follows a request across services.
     requestIdHeader: false, // genReqId reads it, so a malformed id is replaced, not trusted
     genReqId: (req) => {
@@ -70,6 +73,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('config', config);
   app.decorate('service', deps.service);
   app.decorate('metrics', deps.metrics);
+  app.decorateRequest('failure', null);
+  app.addHook('onClose', async () => accessLog.refusals.stop());
   for (const s of sharedSchemas) app.addSchema(s);
   registerErrorHandlers(app);
   app.addHook('onSend', async (request, reply) => {

@@ -67,6 +67,7 @@ export function toAppError(err: unknown): AppError {
 }
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, err: AppError): FastifyReply {
+  request.failure = err; // for the access log (src/http/access-log.ts)
   const status = STATUS_BY_KIND[err.kind];
   if (err.retryAfterSeconds !== undefined) void reply.header('retry-after', String(err.retryAfterSeconds));
   const format = request.routeOptions.config?.errorFormat ?? 'classic';
@@ -77,8 +78,8 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, err: App
 export function registerErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err, request, reply) => {
     const appErr = toAppError(err);
+    // Client errors are logged once, on the request's access-log line, with their code and message.
     if (appErr.kind === 'internal') request.log.error({ err }, 'request failed');
-    else request.log.info({ code: appErr.code, status: STATUS_BY_KIND[appErr.kind] }, appErr.message);
     return sendError(request, reply, appErr);
   });
   app.setNotFoundHandler((request, reply) =>

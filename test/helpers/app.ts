@@ -2,9 +2,10 @@
  * Builds the real app around the real service and model, as `npm start` does, without opening a
  * port (supertest drives `app.server`). Tests pass config overrides for the case at hand.
  */
+import type { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { configWith, type Config } from '../../src/config/config.js';
-import { buildApp } from '../../src/http/app.js';
+import { buildApp, loggerOptions } from '../../src/http/app.js';
 import { Metrics } from '../../src/metrics/metrics.js';
 import { InferenceService } from '../../src/service/inference-service.js';
 
@@ -20,12 +21,16 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
   return configWith({ logLevel: 'silent', modelFetch: 'never', ...overrides });
 }
 
-/** `load: false` returns the app before the model loads (readiness tests start it themselves). */
-export async function createTestApp(overrides: Partial<Config> = {}, opts: { load?: boolean } = {}): Promise<TestApp> {
+/**
+ * `load: false` returns the app before the model loads (readiness tests start it themselves);
+ * `logs` receives the app's log lines at `config.logLevel` (otherwise logging is off).
+ */
+export async function createTestApp(overrides: Partial<Config> = {}, opts: { load?: boolean; logs?: Writable } = {}): Promise<TestApp> {
   const config = testConfig(overrides);
   const metrics = new Metrics({ defaultMetrics: false });
   const service = new InferenceService(config, metrics);
-  const app = await buildApp({ config, service, metrics, logger: false });
+  const logger = opts.logs ? { ...(loggerOptions(config.logLevel) as object), stream: opts.logs } : false;
+  const app = await buildApp({ config, service, metrics, logger });
   await app.ready();
   if (opts.load !== false) await service.start();
   return {
