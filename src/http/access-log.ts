@@ -56,12 +56,7 @@ export class RefusalSummary {
 }
 
 export class AccessLog extends LogController {
-  readonly refusals: RefusalSummary;
-
-  constructor(summaryIntervalMs?: number) {
-    super();
-    this.refusals = new RefusalSummary(summaryIntervalMs);
-  }
+  readonly refusals = new RefusalSummary();
 
   override incomingRequest(request: FastifyRequest): void {
     request.log.debug({ req: request }, 'incoming request');

@@ -140,8 +140,9 @@ export class DynamicBatcher {
     items.forEach((it, i) => (it.row instanceof Float32Array ? data.set(it.row, i * this.rowLength) : it.row.writeTo(data, i * this.rowLength)));
     // The engine starts this batch when the one ahead of it (if any) has finished.
     const ahead = this.inEngine.at(-1);
-    let started = performance.now();
-    const result = attempt(() => this.runBatch({ data, dims: [n, h, w, c] }));
+    let started = 0;
+    // Called at once; async so that a synchronous throw becomes this batch's rejection.
+    const result = (async () => this.runBatch({ data, dims: [n, h, w, c] }))();
     const settled = result.then(
       (out) => {
         const per = out.data.length / n;
@@ -154,7 +155,7 @@ export class DynamicBatcher {
     );
     this.inEngine.push(settled);
     const begin = (): void => {
-      started = Math.max(started, performance.now());
+      started = performance.now();
       for (const it of items) this.observer.queueWait((started - it.enqueuedAt) / 1000);
     };
     if (ahead) void ahead.then(begin);
@@ -171,15 +172,6 @@ export class DynamicBatcher {
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const w of waiters) w();
-  }
-}
-
-/** The promise `run` returns, or a rejected one if it throws before returning one. */
-function attempt<T>(run: () => Promise<T>): Promise<T> {
-  try {
-    return run();
-  } catch (err) {
-    return Promise.reject(asError(err));
   }
 }
 

@@ -89,7 +89,8 @@ export class InferenceService {
   /**
    * Reserves room for `images` images before any work is spent on them (the upload is not even
    * read yet), or refuses at once with 503 queue_full: under overload, a refusal costs no decoding
-   * or inference (only its HTTP handling) and memory stays bounded. Call the returned function when the request ends, however it ends.
+   * or inference (only its HTTP handling) and memory stays bounded. Call the returned function
+   * when the request ends, however it ends.
    */
   admit(images = 1): () => void {
     this.need();

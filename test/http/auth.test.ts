@@ -3,29 +3,22 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, loggerOptions } from '../../src/http/app.js';
-import { Metrics } from '../../src/metrics/metrics.js';
-import { InferenceService } from '../../src/service/inference-service.js';
-import { testConfig } from '../helpers/app.js';
+import { createTestApp, type TestApp } from '../helpers/app.js';
 import { SMOKE } from '../helpers/paths.js';
 import type { FastifyInstance } from 'fastify';
 
 const KEYS = ['alpha-key-123', 'beta-key-456'];
+let t: TestApp;
 let app: FastifyInstance;
-let service: InferenceService;
 let logs = '';
 
 beforeAll(async () => {
-  const config = testConfig({ apiKeys: KEYS, logLevel: 'info' });
-  service = new InferenceService(config);
   const stream = new Writable({ write: (chunk: Buffer, _enc, cb) => { logs += chunk.toString(); cb(); } });
-  app = await buildApp({ config, service, metrics: new Metrics({ defaultMetrics: false }), logger: { ...(loggerOptions('info') as object), stream } });
-  await app.ready();
-  await service.start();
+  t = await createTestApp({ apiKeys: KEYS, logLevel: 'info' }, { logs: stream });
+  app = t.app;
 });
 afterAll(async () => {
-  await app.close();
-  await service.stop();
+  await t.close();
 });
 
 const beagle = path.join(SMOKE, 'beagle.jpg');

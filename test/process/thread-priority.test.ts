@@ -1,7 +1,7 @@
 /**
  * EVENT_LOOP_NICE (opt-in) on the real server process: once the model is ready, the event-loop
- * thread (the one whose thread id is the process id) runs at nice 10, while every other thread (inference,
- * decoding, libvips, V8 helpers) keeps the priority the process started with.
+ * thread (the one whose thread id is the process id) runs at nice 10, while every other thread
+ * (inference, decoding, libvips, V8 helpers) keeps the priority the process started with.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
