@@ -41,8 +41,7 @@ export function inLoadProcess<J extends LoadJob>(job: J): Promise<ResultOf<J>> {
   });
 }
 
-async function run(job: LoadJob): Promise<object> {
-  const images = sampleJpegs();
+async function run(job: LoadJob, images: Buffer[]): Promise<object> {
   if (job.kind === 'autocannon') return runLoad(job.url, images, job.concurrency, job.seconds);
   const next = (i: number): RequestSpec => jpegRequest(images[i % images.length]);
   if (job.kind === 'open-loop') return { outcomes: await openLoop(job.url, { rate: job.rate, connections: job.connections, seconds: job.seconds, next }) };
@@ -50,10 +49,12 @@ async function run(job: LoadJob): Promise<object> {
 }
 
 if (process.argv[1] === self && process.send) {
-  // From here on only: the process's start-up (loading tsx and autocannon) is not load generation.
+  const images = sampleJpegs();
+  // From here on only: the process's start-up (loading tsx and autocannon, reading the images) is
+  // not load generation.
   const started = performance.now();
   const before = process.cpuUsage();
-  const result = await run(JSON.parse(process.argv[2]) as LoadJob);
+  const result = await run(JSON.parse(process.argv[2]) as LoadJob, images);
   const cpu = process.cpuUsage(before);
   const clientCores = (cpu.user + cpu.system) / 1000 / (performance.now() - started);
   process.send({ ...result, clientCores }, () => process.disconnect());

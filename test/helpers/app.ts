@@ -2,7 +2,7 @@
  * Builds the real app around the real service and model, as `npm start` does, without opening a
  * port (supertest drives `app.server`). Tests pass config overrides for the case at hand.
  */
-import type { Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { configWith, type Config } from '../../src/config/config.js';
 import { buildApp, loggerOptions } from '../../src/http/app.js';
@@ -14,6 +14,8 @@ export interface TestApp {
   service: InferenceService;
   metrics: Metrics;
   config: Config;
+  /** Everything the app has logged so far (with `captureLogs`; otherwise logging is off). */
+  logText(): string;
   close(): Promise<void>;
 }
 
@@ -23,13 +25,20 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
 
 /**
  * `load: false` returns the app before the model loads (readiness tests start it themselves);
- * `logs` receives the app's log lines at `config.logLevel` (otherwise logging is off).
+ * `captureLogs: true` keeps the app's log lines at `config.logLevel` for `logText()`.
  */
-export async function createTestApp(overrides: Partial<Config> = {}, opts: { load?: boolean; logs?: Writable } = {}): Promise<TestApp> {
+export async function createTestApp(overrides: Partial<Config> = {}, opts: { load?: boolean; captureLogs?: boolean } = {}): Promise<TestApp> {
   const config = testConfig(overrides);
   const metrics = new Metrics({ defaultMetrics: false });
   const service = new InferenceService(config, metrics);
-  const logger = opts.logs ? { ...(loggerOptions(config.logLevel) as object), stream: opts.logs } : false;
+  let logged = '';
+  const stream = new Writable({
+    write: (chunk: Buffer, _enc, cb) => {
+      logged += chunk.toString();
+      cb();
+    },
+  });
+  const logger = opts.captureLogs ? { ...(loggerOptions(config.logLevel) as object), stream } : false;
   const app = await buildApp({ config, service, metrics, logger });
   await app.ready();
   if (opts.load !== false) await service.start();
@@ -38,6 +47,7 @@ export async function createTestApp(overrides: Partial<Config> = {}, opts: { loa
     service,
     metrics,
     config,
+    logText: () => logged,
     close: async () => {
       await app.close();
       await service.stop();

@@ -3,7 +3,6 @@
  * and overload refusals summarised instead of logged one by one.
  */
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
@@ -21,22 +20,16 @@ interface Line {
 }
 
 let t: TestApp;
-const lines: Line[] = [];
-const logs = new Writable({
-  write: (chunk: Buffer, _enc, cb) => {
-    for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Line);
-    cb();
-  },
-});
+const lines = (): Line[] => t.logText().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line);
 
 beforeAll(async () => {
-  t = await createTestApp({ maxQueue: 1, maxBatchSize: 1, logLevel: 'info' }, { logs });
+  t = await createTestApp({ maxQueue: 1, maxBatchSize: 1, logLevel: 'info' }, { captureLogs: true });
 });
 afterAll(async () => {
   await t.close();
 });
 
-const completed = (url: string): Line[] => lines.filter((l) => l.msg === 'request completed' && l.req?.url === url);
+const completed = (url: string): Line[] => lines().filter((l) => l.msg === 'request completed' && l.req?.url === url);
 
 describe('access log', () => {
   it('writes one line per request, with method, URL, status, time and any error code', async () => {
@@ -51,15 +44,15 @@ describe('access log', () => {
     expect(bad).toMatchObject({ level: 30, res: { statusCode: 415 }, code: 'unsupported_image' });
     expect(bad.error).toMatch(/not a supported image/i);
     // Nothing else per request at info: no arrival line, no separate error line.
-    expect(lines.filter((l) => l.reqId === ok.reqId || l.reqId === bad.reqId)).toHaveLength(2);
+    expect(lines().filter((l) => l.reqId === ok.reqId || l.reqId === bad.reqId)).toHaveLength(2);
   });
 
   it('summarises overload refusals: one warning, not one line per refused request', async () => {
-    const before = lines.length;
+    const before = lines().length;
     const statuses = (await Promise.all(Array.from({ length: 20 }, () => request(t.app.server).post('/predict').attach('image', path.join(SMOKE, 'cat.jpg'))))).map((r) => r.status);
     const refused = statuses.filter((s) => s === 503).length;
     expect(refused).toBeGreaterThanOrEqual(2);
-    const burst = lines.slice(before);
+    const burst = lines().slice(before);
     expect(burst.filter((l) => l.res?.statusCode === 503)).toEqual([]);
     const warnings = burst.filter((l) => l.level === 40);
     expect(warnings).toHaveLength(1);
