@@ -13,7 +13,7 @@ import { percentile } from './closed-loop.js';
 import { PROJECT, startServer } from './server-process.js';
 
 const { values } = parseArgs({ options: { engine: { type: 'string', default: 'onnx' }, precision: { type: 'string', default: 'int8' } } });
-const beagle = await readFile(path.resolve(PROJECT, '..', 'shared', 'images', 'smoke', 'beagle.jpg'));
+const beagle = await readFile(path.resolve(PROJECT, 'test', 'fixtures', 'images', 'smoke', 'beagle.jpg'));
 const cache = await mkdtemp(path.join(os.tmpdir(), 'cold-start-'));
 
 async function once(label: string): Promise<void> {

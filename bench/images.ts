@@ -1,10 +1,10 @@
-/** Request bodies for load scripts: real JPEGs from ../shared and a set of broken inputs. */
+/** Request bodies for load scripts: real JPEGs from test/fixtures and a set of broken inputs. */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT } from './server-process.js';
 import type { RequestSpec } from './closed-loop.js';
 
-const SHARED = path.resolve(PROJECT, '..', 'shared', 'images');
+const SHARED = path.resolve(PROJECT, 'test', 'fixtures', 'images');
 
 export function sampleJpegs(): Buffer[] {
   const dir = path.join(SHARED, 'imagenet-sample');

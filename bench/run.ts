@@ -4,7 +4,7 @@
  *  1. engine-only: ONNX Runtime images/s by batch size (1, 4, 8, 16), random input;
  *  2. preprocessing: decode alone vs the serving pipeline, per image;
  *  3. end-to-end: the real server (child process) loaded over loopback with real JPEGs from
- *     ../shared/images/imagenet-sample at concurrency 1, 4, 16, 64 for a fixed time each:
+ *     test/fixtures/images/imagenet-sample at concurrency 1, 4, 16, 64 for a fixed time each:
  *     images/s, p50/p90/p99 latency, errors, where the time went (from /metrics deltas), and the
  *     CPU the server and the load generator (a separate process, see load-process.ts) each used.
  *

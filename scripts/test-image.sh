@@ -10,16 +10,15 @@
 #   ENGINE, MODEL_PRECISION, QUANT_CALIBRATION         passed as --build-arg when set (default: the Dockerfile's, onnx/int8)
 #   SKIP_BUILD=1     run an already built IMAGE
 #   NO_CACHE=1       docker build --no-cache (a cold build, still using the local base image)
-#   SHARED           shared test data folder          (default: ../shared beside the project)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-SHARED=${SHARED:-$(cd "$ROOT/.." && pwd)/shared}
+FIXTURES="$ROOT/test/fixtures/images"
 cd "$ROOT"
 IMAGE=${IMAGE:-$(node -p "const p=require('./package.json'); p.name + ':' + p.version")}
 NAME="resnet-serve-test-$$"
-BEAGLE="$SHARED/images/smoke/beagle.jpg"
-LARGE="$SHARED/images/edge/elephant-large.jpg"
+BEAGLE="$FIXTURES/smoke/beagle.jpg"
+LARGE="$FIXTURES/edge/elephant-large.jpg"
 HEALTH_TIMEOUT_S=${HEALTH_TIMEOUT_S:-180}
 
 T0=$(date +%s.%N)

@@ -1,5 +1,5 @@
 /**
- * Accuracy on ../shared/images/imagenet-sample (100 ImageNet photos, one per tenth class) with the
+ * Accuracy on test/fixtures/images/imagenet-sample (100 ImageNet photos, one per tenth class) with the
  * real model and the real preprocessing. Reference (an independent implementation of the same
  * weights): top-1 0.92 / top-5 1.00 with "shorter side 256, centre crop 224", 0.75 / 0.96 with
  * "squash to 224x224". The default must reach top-1 >= 0.90 and top-5 >= 0.98.

@@ -1,5 +1,5 @@
 /**
- * int8 must not cost accuracy. On ../shared/images/imagenet-sample (100) and smoke (6), with the
+ * int8 must not cost accuracy. On test/fixtures/images/imagenet-sample (100) and smoke (6), with the
  * serving preprocessing and ONNX Runtime sessions run directly (batches of 8), against the fp32
  * model: top-1 agreement >= 97 %, top-1 and top-5 accuracy down by at most 1 point.
  *  - data-free (the default calibration): no image involved.
