@@ -7,10 +7,14 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/config.js';
 import { prepareModel } from '../model/prepare.js';
 import { progressReporter } from '../model/progress.js';
+import { trimToServing } from '../model/serving-only.js';
 
-const { values } = parseArgs({ options: { help: { type: 'boolean', short: 'h' } } });
+const { values } = parseArgs({ options: { help: { type: 'boolean', short: 'h' }, 'serving-only': { type: 'boolean' } } });
 if (values.help) {
-  console.log('usage: npm run model:prepare\n  fetches the model (MODEL_NAME) and builds what ENGINE / MODEL_PRECISION need, into MODEL_CACHE_DIR');
+  console.log(
+    'usage: npm run model:prepare [-- --serving-only]\n  fetches the model (MODEL_NAME) and builds what ENGINE / MODEL_PRECISION need, into MODEL_CACHE_DIR\n' +
+      '  --serving-only  then keep only the converted ONNX model and the labels (container images; ENGINE=onnx)',
+  );
   process.exit(0);
 }
 try {
@@ -19,6 +23,11 @@ try {
   const prepared = await prepareModel(config, { log, onProgress: progressReporter('model download', log) });
   const spec = prepared.engineSpec;
   console.log(`${prepared.descriptor.name} ready for ${spec.engine}: ${spec.engine === 'onnx' ? spec.modelPath : spec.modelJsonPath}`);
+  if (values['serving-only']) {
+    if (spec.engine !== 'onnx') throw new Error('--serving-only keeps one ONNX build; the TF.js engine needs the source (ENGINE=onnx)');
+    const record = await trimToServing(config.modelCacheDir, prepared.descriptor, spec.modelPath);
+    console.log(`trimmed ${prepared.dir} to ${Object.keys(record.files).join(', ')}`);
+  }
 } catch (err) {
   console.error(`model:prepare failed: ${(err as Error).message}`);
   process.exit(1);
