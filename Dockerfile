@@ -129,7 +129,7 @@ VOLUME ["/tmp"]
 EXPOSE 5000
 
 # "healthy" = ready to classify (model loaded and warmed up), not just "process up". Docker only:
-# Kubernetes ignores HEALTHCHECK and uses the probes in k8s/deployment.yaml. No curl in slim: fetch.
+# Kubernetes ignores HEALTHCHECK and uses the probes in k8s/base/deployment.yaml. No curl in slim: fetch.
 HEALTHCHECK --interval=5s --timeout=3s --start-period=120s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||5000)+'/readyz').then(r=>process.exit(r.status===200?0:1),()=>process.exit(1))"]
 

@@ -148,7 +148,7 @@ describe('the build context', () => {
     expect(rules[0]).toBe('*');
     // The web page is served from the project folder at run time: it must reach the image.
     expect(path.relative(PROJECT, PUBLIC_DIR)).toBe('public');
-    for (const needed of ['package.json', 'package-lock.json', '.npmrc', 'tsconfig.json', 'tsconfig.build.json', 'src/', 'public/', 'models/']) {
+    for (const needed of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src/', 'public/', 'models/']) {
       expect(rules, `.dockerignore lets ${needed} in`).toContain(`!${needed}`);
     }
     expect(rules, 'the local model cache stays out (the build prepares its own)').toContain('models/cache/');
@@ -186,7 +186,7 @@ describe('one image name and tag: Dockerfile, kustomize, README', () => {
       `--image=${IMAGE_REF}`,
       '--port 5000',
       '--port 80 --target-port 5000',
-      'kubectl apply -k k8s/',
+      'kubectl apply -k k8s/base',
       'kubectl rollout status',
       'kubectl rollout undo',
     ]) {
