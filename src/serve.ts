@@ -6,12 +6,13 @@
  */
 import os from 'node:os';
 import type { FastifyInstance } from 'fastify';
-import { describeConfig, type Config } from './config/config.js';
+import { describeConfig, VERSION, type Config } from './config/config.js';
 import { StartupError } from './errors.js';
 import { buildApp } from './http/app.js';
 import { Metrics } from './metrics/metrics.js';
 import { progressReporter } from './model/progress.js';
 import { InferenceService } from './service/inference-service.js';
+import { tracingRequested } from './telemetry/env.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -23,6 +24,8 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config): Promise<RunningServer> {
+  // OpenTelemetry from the standard OTEL_* variables, before the app is built (src/telemetry).
+  const tracing = tracingRequested() ? (await import('./telemetry/sdk.js')).startTracing({ serviceName: 'resnet-serve', serviceVersion: VERSION }) : undefined;
   const metrics = new Metrics();
   let app: FastifyInstance | undefined;
   const service = new InferenceService(config, metrics, (err) => {
@@ -32,6 +35,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   app = await buildApp({ config, service, metrics });
   const log = app.log;
   log.info({ config: describeConfig(config) }, 'starting');
+  if (tracing) log.info({ tracing: tracing.description }, 'tracing on (OpenTelemetry)');
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {
@@ -60,6 +64,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       service.beginDrain();
       await app.close();
       await service.stop();
+      await tracing?.shutdown(); // exports the last spans (bounded wait)
       log.info('shutdown: done');
     })();
     return stopping;

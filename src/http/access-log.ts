@@ -8,6 +8,7 @@
  */
 import { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AppError } from '../errors.js';
+import { requestTraceIds } from '../telemetry/http-context.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -68,7 +69,13 @@ export class AccessLog extends LogController {
       this.refusals.count(reply.server.log, failure.code);
       return;
     }
-    const line = { req: request, res: reply, responseTime: reply.elapsedTime, ...(failure && { code: failure.code, error: failure.message }) };
+    const line = {
+      req: request,
+      res: reply,
+      responseTime: reply.elapsedTime,
+      ...(failure && { code: failure.code, error: failure.message }),
+      ...requestTraceIds(request), // traceId, spanId: when the request has a span (tracing on)
+    };
     if (error) reply.log.error({ ...line, err: error }, 'request errored');
     else reply.log.info(line, 'request completed');
   }

@@ -8,6 +8,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { VERSION, type Config } from '../config/config.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { InferenceService } from '../service/inference-service.js';
+import { tracingEnabled } from '../telemetry/env.js';
 import { AccessLog } from './access-log.js';
 import { registerErrorHandlers } from './error-mapping.js';
 import { authPlugin } from './plugins/auth.js';
@@ -81,6 +82,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     void reply.header('x-request-id', request.id);
   });
 
+  // OpenTelemetry (src/telemetry), first so that every later hook runs in the request's span; only
+  // when the SDK was started from the OTEL_* variables, otherwise not even imported.
+  if (tracingEnabled()) await app.register((await import('../telemetry/fastify.js')).httpTracingPlugin);
   await app.register(requestMetricsPlugin, { metrics: deps.metrics });
   await app.register(deadlinePlugin, { timeoutMs: config.requestTimeoutMs });
   await app.register(authPlugin, { keys: config.apiKeys });

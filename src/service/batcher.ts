@@ -29,6 +29,19 @@ export interface BatchObserver {
   batchDone(size: number, seconds: number): void;
 }
 
+/**
+ * Follows rows through the queue and batches through the engine, for tracing (src/telemetry/
+ * batch-tracer.ts) without this file knowing OpenTelemetry. No-op by default.
+ */
+export interface BatchTracer {
+  /** Called at submit, in the submitter's async context; what it returns travels with the row. */
+  enqueued(): unknown;
+  /** A batch starts in the engine with these rows (their `enqueued()` values); returns its end. */
+  started(rows: readonly unknown[]): (error?: unknown) => void;
+}
+
+export const noBatchTracer: BatchTracer = { enqueued: () => undefined, started: () => () => {} };
+
 /** One input row: ready values, or a decoded image that normalises itself into the batch. */
 export type BatchRow = Float32Array | PixelRow;
 
@@ -39,6 +52,8 @@ interface Item {
   reject: (err: Error) => void;
   signal?: AbortSignal;
   onAbort?: () => void;
+  /** The tracer's value for this row. */
+  trace: unknown;
 }
 
 /**
@@ -66,6 +81,7 @@ export class DynamicBatcher {
     private readonly runBatch: RunBatch,
     private readonly opts: BatcherOptions,
     private readonly observer: BatchObserver = { queueWait: () => {}, batchDone: () => {} },
+    private readonly tracer: BatchTracer = noBatchTracer,
   ) {
     this.rowLength = opts.rowDims[0] * opts.rowDims[1] * opts.rowDims[2];
   }
@@ -86,7 +102,7 @@ export class DynamicBatcher {
     if (signal?.aborted) return Promise.reject(asError(signal.reason));
     if (this.queue.length >= this.opts.maxQueue) return Promise.reject(queueFull(this.opts.maxQueue));
     return new Promise<Float32Array>((resolve, reject) => {
-      const item: Item = { row, enqueuedAt: performance.now(), resolve, reject, signal };
+      const item: Item = { row, enqueuedAt: performance.now(), resolve, reject, signal, trace: this.tracer.enqueued() };
       if (signal) {
         item.onAbort = () => this.withdraw(item, asError(signal.reason));
         signal.addEventListener('abort', item.onAbort, { once: true });
@@ -141,6 +157,7 @@ export class DynamicBatcher {
     // The engine starts this batch when the one ahead of it (if any) has finished.
     const ahead = this.inEngine.at(-1);
     let started = 0;
+    let traced: (error?: unknown) => void = () => {};
     // Called at once; async so that a synchronous throw becomes this batch's rejection.
     const result = (async () => this.runBatch({ data, dims: [n, h, w, c] }))();
     const settled = result.then(
@@ -148,15 +165,18 @@ export class DynamicBatcher {
         const per = out.data.length / n;
         items.forEach((it, i) => it.resolve(out.data.slice(i * per, (i + 1) * per)));
         this.observer.batchDone(n, (performance.now() - started) / 1000);
+        traced();
       },
       (err: unknown) => {
         for (const it of items) it.reject(asError(err));
+        traced(err);
       },
     );
     this.inEngine.push(settled);
     const begin = (): void => {
       started = performance.now();
       for (const it of items) this.observer.queueWait((started - it.enqueuedAt) / 1000);
+      traced = this.tracer.started(items.map((it) => it.trace));
     };
     if (ahead) void ahead.then(begin);
     else begin();

@@ -10,6 +10,8 @@ import { AppError, notReady } from '../errors.js';
 import type { ModelDescriptor } from '../model/descriptor.js';
 import { prepareModel, type PrepareHooks } from '../model/prepare.js';
 import { ImagePreprocessor, type DecodedUpload, type PixelRow } from '../preprocess/preprocessor.js';
+import { OtelBatchTracer } from '../telemetry/batch-tracer.js';
+import { inSpan, SPAN } from '../telemetry/spans.js';
 import { DynamicBatcher, queueFull, type BatchObserver, type BatchRow } from './batcher.js';
 import { topK, type Prediction } from './topk.js';
 
@@ -125,7 +127,7 @@ export class InferenceService {
         maxDelayMs: this.config.maxQueueDelayMs,
         maxQueue: this.config.maxQueue,
         rowDims: [d.input.height, d.input.width, d.input.channels],
-      }, this.observer);
+      }, this.observer, new OtelBatchTracer({ name: d.name, version: d.version, ...engine.info }));
       this.loaded = { descriptor: d, labels: prepared.labels, engine, preprocessor, batcher };
       const warmStarted = performance.now();
       await engine.run({ data: new Float32Array(preprocessor.rowLength), dims: [1, d.input.height, d.input.width, d.input.channels] });
@@ -175,7 +177,12 @@ export class InferenceService {
   /** Decodes one upload, timed (and reported to the metrics) once. */
   private async decode(l: Loaded, bytes: Buffer): Promise<DecodedUpload & { ms: number }> {
     const t0 = performance.now();
-    const decoded = await l.preprocessor.decode(bytes);
+    // A child of the request's span when tracing is on (no-op otherwise).
+    const decoded = await inSpan(SPAN.decode, async (span) => {
+      const out = await l.preprocessor.decode(bytes);
+      span.setAttributes({ 'image.format': out.source.format, 'image.width': out.source.width, 'image.height': out.source.height });
+      return out;
+    }, { 'image.bytes': bytes.length });
     const ms = performance.now() - t0;
     this.observer.preprocessed(ms / 1000);
     return { ...decoded, ms };
