@@ -157,7 +157,14 @@ export class DynamicBatcher {
     // The engine starts this batch when the one ahead of it (if any) has finished.
     const ahead = this.inEngine.at(-1);
     let started = 0;
-    let traced: (error?: unknown) => void = () => {};
+    // The tracer's end of this batch; an engine that answers before begin() ran (one that does not
+    // queue, as test doubles) has its outcome kept until then.
+    let traced: ((error?: unknown) => void) | undefined;
+    let outcome: { error?: unknown } | undefined;
+    const endTrace = (error?: unknown): void => {
+      if (traced) traced(error);
+      else outcome = { error };
+    };
     // Called at once; async so that a synchronous throw becomes this batch's rejection.
     const result = (async () => this.runBatch({ data, dims: [n, h, w, c] }))();
     const settled = result.then(
@@ -165,11 +172,11 @@ export class DynamicBatcher {
         const per = out.data.length / n;
         items.forEach((it, i) => it.resolve(out.data.slice(i * per, (i + 1) * per)));
         this.observer.batchDone(n, (performance.now() - started) / 1000);
-        traced();
+        endTrace();
       },
       (err: unknown) => {
         for (const it of items) it.reject(asError(err));
-        traced(err);
+        endTrace(err);
       },
     );
     this.inEngine.push(settled);
@@ -177,6 +184,7 @@ export class DynamicBatcher {
       started = performance.now();
       for (const it of items) this.observer.queueWait((started - it.enqueuedAt) / 1000);
       traced = this.tracer.started(items.map((it) => it.trace));
+      if (outcome) traced(outcome.error);
     };
     if (ahead) void ahead.then(begin);
     else begin();
