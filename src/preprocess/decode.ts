@@ -92,7 +92,7 @@ function isTimeout(err: unknown): boolean {
 }
 
 export const decodeTimedOut = (): AppError =>
-  new AppError('timeout', 'decode_timeout', 'decoding the image took longer than its request deadline allows');
+  new AppError('timeout', 'deadline_exceeded', 'the request was not served within its deadline: its decode was stopped');
 
 export type Plan =
   | { kind: 'resize'; resizeW: number; resizeH: number; left: number; top: number }

@@ -238,7 +238,7 @@ export class InferenceService {
       cost,
       async () => {
         const left = deadlineAt - performance.now();
-        if (left < cost.cpuMs) throw tooLateToDecode(cost.cpuMs, left);
+        if (left < cost.cpuMs) throw tooLateToDecode(this.config.requestTimeoutMs, cost.cpuMs, left);
         return l.preprocessor.decode(bytes, probe, { timeoutSeconds: Math.max(1, Math.ceil(left / 1000)) });
       },
       ctx.signal,
@@ -289,5 +289,9 @@ export class InferenceService {
   }
 }
 
-const tooLateToDecode = (estimateMs: number, leftMs: number): AppError =>
-  new AppError('timeout', 'deadline_exceeded', `decoding this image takes about ${Math.round(estimateMs)} ms; only ${Math.max(0, Math.round(leftMs))} ms were left before the deadline`);
+const tooLateToDecode = (deadlineMs: number, estimateMs: number, leftMs: number): AppError =>
+  new AppError(
+    'timeout',
+    'deadline_exceeded',
+    `the request was not served within its ${deadlineMs} ms deadline: decoding this image takes about ${Math.round(estimateMs)} ms and ${Math.max(0, Math.round(leftMs))} ms were left`,
+  );

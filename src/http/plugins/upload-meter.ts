@@ -24,7 +24,7 @@ export const uploadTooLarge = (limit: number): AppError =>
   tooLarge('upload_too_large', `the request body is larger than ${limit} bytes (MAX_UPLOAD_BYTES)`);
 
 export const uploadTimedOut = (ms: number): AppError =>
-  new AppError('timeout', 'upload_timeout', `the upload was not complete within the request's ${ms} ms deadline`);
+  new AppError('timeout', 'deadline_exceeded', `the request was not served within its ${ms} ms deadline: its upload was not complete`);
 
 export class UploadMeter {
   received = 0;
@@ -87,7 +87,8 @@ export interface MeterOptions {
  * parser's limits (fields, field size, parts) and by the declared Content-Length.
  */
 export function meterUpload(request: FastifyRequest, reply: FastifyReply, payload: NodeJS.ReadableStream, opts: MeterOptions): NodeJS.ReadableStream {
-  const multipart = request.isMultipart();
+  // From the header: request.isMultipart() is only set by the body parser, which runs after this hook.
+  const multipart = /^multipart\/form-data\b/i.test(request.headers['content-type'] ?? '');
   const limit = multipart ? opts.maxUploadBytes + MULTIPART_ENVELOPE_BYTES : opts.maxUploadBytes;
   const declared = Number(request.headers['content-length']);
   if (declared > limit) {
