@@ -38,6 +38,11 @@ export class TestEngine implements InferenceEngine {
     for (const go of waiting) go();
   }
 
+  /** Batches waiting for `release()`. */
+  get waiting(): number {
+    return this.held.length;
+  }
+
   /** The engine's worker died. */
   die(message = 'test engine died'): void {
     this.fatal?.(new Error(message));
