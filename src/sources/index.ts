@@ -31,5 +31,5 @@ export async function readKerasModel(modelPath: string): Promise<KerasModelSourc
   const { format, file } = await detectModelFormat(modelPath);
   if (format === 'keras-h5') return readKerasH5(file);
   if (format === 'keras-v3') return readKerasV3(file);
-  throw new ModelSourceError('unknown_format', file, `is a ${format} model, not a Keras .h5/.keras file`);
+  throw new ModelSourceError('unknown_format', file, `holds format "${format}", not a Keras .h5/.keras file`);
 }

@@ -91,6 +91,7 @@ export const SNAKE: Record<string, string> = {
   SeparableConv2D: 'separable_conv2d',
   BatchNormalization: 'batch_normalization',
   Dense: 'dense',
+  LayerNormalization: 'layer_normalization',
   Activation: 'activation',
   ReLU: 're_lu',
   MaxPooling2D: 'max_pooling2d',

@@ -28,6 +28,8 @@ export interface WriteOptions {
   nameAttrs?: boolean;
   /** Output shapes for the Keras 3 `__keras_tensor__` entries. */
   shapes?: Map<string, Json>;
+  /** Edit the model config (as written to the file) before writing: for bad-model tests. */
+  editConfig?: (modelConfig: Obj) => void;
 }
 
 interface Parsed {
@@ -74,7 +76,9 @@ async function writeLegacyH5(file: string, a: LayersModelArtifacts, modelConfig:
   const { layers, byLayer } = parseArtifacts(a);
   const f = new lib.File(file, 'w');
   try {
-    bytesAttr(f, 'model_config', JSON.stringify(modelConfig));
+    const written = structuredClone(modelConfig);
+    opts.editConfig?.(written);
+    bytesAttr(f, 'model_config', JSON.stringify(written));
     f.create_attribute('keras_version', meta.kerasVersion); // h5py stores a str as a variable-length string
     f.create_attribute('backend', meta.backend);
     const mw = f.create_group('model_weights');
@@ -141,11 +145,13 @@ export async function writeKeras3Archive(file: string, a: LayersModelArtifacts, 
   }
   const weights = new Uint8Array(await readFile(weightsFile));
   await rm(weightsFile);
+  const config = structuredClone(toKeras3Config(modelConfig, opts.shapes));
+  opts.editConfig?.(config);
   await writeFile(
     file,
     zipSync({
       'metadata.json': new TextEncoder().encode(JSON.stringify({ keras_version: '3.6.0', date_saved: '2026-11-30@10:00:00' })),
-      'config.json': new TextEncoder().encode(JSON.stringify(toKeras3Config(modelConfig, opts.shapes))),
+      'config.json': new TextEncoder().encode(JSON.stringify(config)),
       'model.weights.h5': weights,
     }),
   );
