@@ -5,6 +5,7 @@
  *   readKerasModel(path)         -> KerasModelSource (.h5/.hdf5 or .keras): TF.js-form artifacts
  *   readKerasH5(file), readKerasV3(file)
  *   convertKerasSource(source)   -> ConvertedModel (the project's Keras -> ONNX converter)
+ *   inspectOnnxModel(file)       -> OnnxModelInfo: input name/layout/batch/size, output classes
  *
  * Every failure is a ModelSourceError (a StartupError) with a stable `code`.
  */
@@ -25,6 +26,8 @@ export type { KerasTopology } from './keras-config.js';
 export { convertKerasSource } from './convert.js';
 export type { KerasModelSource } from './types.js';
 export type { ImageInput } from './validate.js';
+export { inspectOnnxBytes, inspectOnnxModel } from './onnx.js';
+export type { OnnxDim, OnnxModelInfo } from './onnx.js';
 
 /** Read a Keras `.h5`/`.hdf5` or `.keras` file; other formats are refused with what they are. */
 export async function readKerasModel(modelPath: string): Promise<KerasModelSource> {
