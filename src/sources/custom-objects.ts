@@ -38,7 +38,11 @@ export function checkCustomObjects(modelConfig: JsonObject, file: string): void 
       { className: modelClass },
     );
   }
-  const cfg = isJsonObject(modelConfig.config) ? modelConfig.config : {};
+  checkLayers(isJsonObject(modelConfig.config) ? modelConfig.config : {}, file);
+}
+
+/** The layers of a model config, and of the models nested in it as layers. */
+function checkLayers(cfg: JsonObject, file: string): void {
   const layers = Array.isArray(cfg.layers) ? cfg.layers : [];
   for (const entry of layers) {
     if (!isJsonObject(entry)) continue;
@@ -53,6 +57,10 @@ export function checkCustomObjects(modelConfig: JsonObject, file: string): void 
         `layer "${name}" is of custom class "${cls}" (${reason}); Keras itself needs the author's code (custom_objects) to load it, so it cannot be converted`,
         { layerName: name, className: cls },
       );
+    }
+    if (['Functional', 'Model', 'Sequential'].includes(cls) && Array.isArray(layerCfg.layers)) {
+      checkLayers(layerCfg, file);
+      continue;
     }
     const nested = findNested(layerCfg, []);
     if (nested) {

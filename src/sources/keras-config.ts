@@ -38,7 +38,15 @@ export function normaliseKerasConfig(
   if (!MODEL_CLASSES.has(className)) {
     throw new ModelSourceError('invalid_config', file, `model class "${className}" is not Functional, Model or Sequential`);
   }
-  const cfg = modelConfig.config;
+  const config = normaliseModel(className, modelConfig.config, file);
+  const out: KerasTopology = { model_config: { class_name: className, config } };
+  if (meta.kerasVersion) out.keras_version = meta.kerasVersion;
+  if (meta.backend) out.backend = meta.backend;
+  return out;
+}
+
+/** A Functional/Sequential model's config (the top model, or one nested as a layer). */
+function normaliseModel(className: string, cfg: JsonObject, file: string): JsonObject {
   if (!Array.isArray(cfg.layers)) throw new ModelSourceError('invalid_config', file, `${className} model config has no layers list`);
   const sequential = className === 'Sequential';
   const config: JsonObject = {
@@ -49,17 +57,19 @@ export function normaliseKerasConfig(
     config.input_layers = refList(cfg.input_layers, 'input_layers', file);
     config.output_layers = refList(cfg.output_layers, 'output_layers', file);
   }
-  const out: KerasTopology = { model_config: { class_name: className, config } };
-  if (meta.kerasVersion) out.keras_version = meta.kerasVersion;
-  if (meta.backend) out.backend = meta.backend;
-  return out;
+  return config;
+}
+
+export function isModelClass(className: unknown): boolean {
+  return typeof className === 'string' && MODEL_CLASSES.has(className);
 }
 
 function normaliseLayer(entry: JsonValue, sequential: boolean, file: string): JsonObject {
   if (!isJsonObject(entry) || typeof entry.class_name !== 'string' || !isJsonObject(entry.config)) {
     throw new ModelSourceError('invalid_config', file, `layer entry is not {class_name, config}: ${JSON.stringify(entry).slice(0, 160)}`);
   }
-  const config = simplifyObject(entry.config);
+  // A model used as a layer (transfer learning: a keras.applications base inside a classifier).
+  const config = isModelClass(entry.class_name) ? normaliseModel(entry.class_name, entry.config, file) : simplifyObject(entry.config);
   const name = typeof entry.name === 'string' ? entry.name : typeof config.name === 'string' ? config.name : undefined;
   if (!name) throw new ModelSourceError('invalid_config', file, `a ${entry.class_name} layer has no name`);
   config.name = name;

@@ -7,10 +7,12 @@
  */
 import type { Group } from 'h5wasm';
 import { isJsonObject } from '../convert/keras/types.js';
+import type { JsonObject } from '../convert/keras/types.js';
 import { ModelSourceError } from './errors.js';
 import { h5wasm, isDataset, isGroup, openH5, readFloatDataset, stringAttr, stringListAttr } from './h5.js';
-import { normaliseKerasConfig } from './keras-config.js';
+import { isModelClass, normaliseKerasConfig } from './keras-config.js';
 import type { KerasTopology } from './keras-config.js';
+import { flattenNestedModels, leafLayers } from './keras-nested.js';
 import type { KerasModelSource } from './types.js';
 import { checkImageClassifier } from './validate.js';
 import { converterVariableName, packWeights } from './weights.js';
@@ -41,9 +43,10 @@ export async function readKerasH5(file: string): Promise<KerasModelSource> {
     if (!isGroup(weightsGroup, lib)) throw new ModelSourceError('missing_entry', file, 'has no model_weights group');
     const kerasVersion = stringAttr(f, 'keras_version') ?? stringAttr(weightsGroup, 'keras_version');
     const backend = stringAttr(f, 'backend') ?? stringAttr(weightsGroup, 'backend');
-    const modelTopology = normaliseKerasConfig(modelConfig, file, { kerasVersion, backend });
+    const topology = normaliseKerasConfig(modelConfig, file, { kerasVersion, backend });
+    const modelTopology = flattenNestedModels(topology, file);
     const input = checkImageClassifier(modelTopology, file);
-    const weights = readModelWeights(lib, weightsGroup, modelTopology, file);
+    const weights = readModelWeights(lib, weightsGroup, topology, file);
     return { format: 'keras-h5', file, kerasVersion, backend, input, artifacts: { modelTopology, ...packWeights(weights) } };
   } finally {
     f.close();
@@ -53,15 +56,18 @@ export async function readKerasH5(file: string): Promise<KerasModelSource> {
 function readModelWeights(lib: Awaited<ReturnType<typeof h5wasm>>, group: Group, topology: KerasTopology, file: string): NamedWeight[] {
   const layerNames = stringListAttr(group, 'layer_names');
   if (!layerNames) throw new ModelSourceError('missing_entry', file, 'model_weights has no layer_names attribute');
-  const classOf = new Map<string, string>();
+  const layerOf = new Map<string, JsonObject>();
   for (const l of topology.model_config.config.layers as unknown[]) {
-    if (isJsonObject(l) && typeof l.name === 'string' && typeof l.class_name === 'string') classOf.set(l.name, l.class_name);
+    if (isJsonObject(l) && typeof l.name === 'string') layerOf.set(l.name, l);
   }
   const out: NamedWeight[] = [];
   for (const layer of layerNames) {
     const g = group.get(layer);
     if (!isGroup(g, lib)) throw new ModelSourceError('missing_entry', file, `model_weights lists layer "${layer}" but has no group for it`);
     const names = stringListAttr(g, 'weight_names') ?? [];
+    const entry = layerOf.get(layer);
+    const className = typeof entry?.class_name === 'string' ? entry.class_name : undefined;
+    const nested = isModelClass(className) && isJsonObject(entry?.config) ? leafLayers(entry.config) : undefined;
     // The owning layer is the group, not the name's prefix: tf.keras names a variable after the
     // name scope it was created in, which differs from the layer name when layers were renamed.
     const variables = names.map((n) => n.replace(/:\d+$/, '').split('/').pop() ?? n);
@@ -72,10 +78,30 @@ function readModelWeights(lib: Awaited<ReturnType<typeof h5wasm>>, group: Group,
         throw new ModelSourceError('missing_entry', file, `layer "${layer}" lists weight "${weightName}" but model_weights/${layer}/${weightName} is not a dataset`);
       }
       const { dims, data } = readFloatDataset(d, file);
-      // Several variables of one name = a nested model's layers: keep their full paths.
-      const name = unique ? `${layer}/${converterVariableName(classOf.get(layer), variables[i])}` : weightName.replace(/:\d+$/, '');
+      const name = nested
+        ? `${layer}/${nestedWeightName(nested, weightName, layer, file)}`
+        : unique
+          ? `${layer}/${converterVariableName(className, variables[i])}`
+          : weightName.replace(/:\d+$/, ''); // an unknown layer with several same-named variables: left to the converter
       out.push({ name, dims, data });
     });
   }
   return out;
+}
+
+/**
+ * A nested model's variable `conv1_conv/kernel:0` (tf.keras 2) or `resnet50/conv1_conv/kernel`
+ * (a variable path) -> `<inner layer path>/<variable>`: the inner layer is the nearest path segment
+ * before the variable that names one of the nested model's layers.
+ */
+function nestedWeightName(leaves: ReturnType<typeof leafLayers>, weightName: string, layer: string, file: string): string {
+  const parts = weightName.replace(/:\d+$/, '').split('/');
+  const variable = parts[parts.length - 1];
+  for (let i = parts.length - 2; i >= 0; i--) {
+    const hits = leaves.get(parts[i]);
+    if (!hits) continue;
+    const hit = hits.length === 1 ? hits[0] : hits.find((h) => parts.slice(0, i + 1).join('/').endsWith(h.path));
+    if (hit) return `${hit.path}/${converterVariableName(hit.className, variable)}`;
+  }
+  throw new ModelSourceError('weights_mismatch', file, `nested model "${layer}": weight "${weightName}" names none of its layers`);
 }

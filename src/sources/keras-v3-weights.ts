@@ -12,6 +12,7 @@ import { isJsonObject } from '../convert/keras/types.js';
 import type { JsonObject } from '../convert/keras/types.js';
 import { ModelSourceError } from './errors.js';
 import { h5wasm, isDataset, isGroup, readFloatDataset, stringAttr } from './h5.js';
+import { isModelClass } from './keras-config.js';
 import type { KerasTopology } from './keras-config.js';
 import { converterVariableName } from './weights.js';
 import type { NamedWeight } from './weights.js';
@@ -61,10 +62,16 @@ export function snakeCase(className: string): string {
 }
 
 export function readKerasV3Weights(lib: Lib, root: Group, topology: KerasTopology, file: string): NamedWeight[] {
-  const container = ['layers', '_layer_checkpoint_dependencies'].map((k) => root.get(k)).find((g) => isGroup(g, lib));
   const out: NamedWeight[] = [];
+  readContainer(lib, root, topology.model_config.config.layers as unknown[], '', file, out);
+  return out;
+}
+
+/** `group/layers/<key>/vars/<i>` for each layer of `layers`; a nested model recurses into `layers/<key>/layers`. */
+function readContainer(lib: Lib, group: Group | undefined, layers: unknown[], prefix: string, file: string, out: NamedWeight[]): void {
+  const container = group ? ['layers', '_layer_checkpoint_dependencies'].map((k) => group.get(k)).find((g) => isGroup(g, lib)) : undefined;
   const used = new Map<string, number>();
-  for (const entry of topology.model_config.config.layers as unknown[]) {
+  for (const entry of layers) {
     if (!isJsonObject(entry) || typeof entry.class_name !== 'string' || typeof entry.name !== 'string') continue;
     const layer = entry.name;
     const className = entry.class_name;
@@ -73,6 +80,11 @@ export function readKerasV3Weights(lib: Lib, root: Group, topology: KerasTopolog
     const n = used.get(base);
     used.set(base, n === undefined ? 0 : n + 1);
     const key = n === undefined ? base : `${base}_${n + 1}`;
+    if (isModelClass(className) && Array.isArray(cfg.layers)) {
+      const inner = container ? (container as Group).get(key) : null;
+      readContainer(lib, isGroup(inner, lib) ? inner : undefined, cfg.layers, `${prefix}${layer}/`, file, out);
+      continue;
+    }
     const vars = container ? (container as Group).get(`${key}/vars`) : null;
     const count = isGroup(vars, lib) ? vars.keys().length : 0;
     if (count === 0) continue;
@@ -102,8 +114,7 @@ export function readKerasV3Weights(lib: Lib, root: Group, topology: KerasTopolog
       const { dims, data } = readFloatDataset(d, file);
       // A class we have no variable names for is one the converter refuses by name anyway.
       const variable = expected ? converterVariableName(className, expected[i]) : `var_${i}`;
-      out.push({ name: `${layer}/${variable}`, dims, data });
+      out.push({ name: `${prefix}${layer}/${variable}`, dims, data });
     }
   }
-  return out;
 }

@@ -13,6 +13,7 @@ import { isJsonObject } from '../convert/keras/types.js';
 import { ModelSourceError } from './errors.js';
 import { h5wasm, openH5 } from './h5.js';
 import { normaliseKerasConfig } from './keras-config.js';
+import { flattenNestedModels } from './keras-nested.js';
 import { readKerasV3Weights } from './keras-v3-weights.js';
 import type { KerasModelSource } from './types.js';
 import { checkImageClassifier } from './validate.js';
@@ -48,7 +49,8 @@ export async function readKerasV3(file: string): Promise<KerasModelSource> {
   const modelConfig = parseJson(entries[CONFIG], CONFIG, file);
   const metadata = entries[METADATA] ? parseJson(entries[METADATA], METADATA, file) : {};
   const kerasVersion = isJsonObject(metadata) && typeof metadata.keras_version === 'string' ? metadata.keras_version : undefined;
-  const modelTopology = normaliseKerasConfig(modelConfig, file, { kerasVersion });
+  const topology = normaliseKerasConfig(modelConfig, file, { kerasVersion });
+  const modelTopology = flattenNestedModels(topology, file);
   const input = checkImageClassifier(modelTopology, file);
 
   const lib = await h5wasm();
@@ -60,7 +62,7 @@ export async function readKerasV3(file: string): Promise<KerasModelSource> {
       throw err instanceof ModelSourceError ? new ModelSourceError(err.code, file, err.message.slice(weightsFile.length + 2), { cause: err }) : err;
     });
     try {
-      const weights = readKerasV3Weights(lib, h5, modelTopology, file);
+      const weights = readKerasV3Weights(lib, h5, topology, file);
       return { format: 'keras-v3', file, kerasVersion, input, artifacts: { modelTopology, ...packWeights(weights) } };
     } finally {
       h5.close();

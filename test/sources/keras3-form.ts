@@ -37,6 +37,14 @@ const tensor = (ref: Json, shapes: Map<string, Json>): Json => {
   return { class_name: '__keras_tensor__', config: { shape: shapes.get(r[0]) ?? null, dtype: 'float32', keras_history: [r[0], r[1], r[2]] } };
 };
 
+function nodesOf(l: Obj, shapes: Map<string, Json>): Json[] {
+  return ((l.inbound_nodes ?? []) as Json[][]).map((node) => {
+    const refs = node.map((r) => tensor(r, shapes));
+    // A merge layer takes one positional argument: the list of its inputs.
+    return { args: refs.length === 1 ? refs : [refs], kwargs: {} };
+  });
+}
+
 /**
  * `model` is `{class_name, config}` as TF.js saves it; `shapes` maps a layer name to its output
  * shape (for the `__keras_tensor__` shapes Keras writes; not needed to read the model).
@@ -52,16 +60,18 @@ export function toKeras3Config(model: Obj, shapes: Map<string, Json> = new Map()
   }
   const layers = source.map((l) => {
     const className = l.class_name as string;
+    if (['Model', 'Functional', 'Sequential'].includes(className)) {
+      // A nested model: serialised like the top one, then given its name and inbound nodes.
+      const nested = toKeras3Config(l as Obj, shapes);
+      if (!sequential) Object.assign(nested, { name: l.name as string, inbound_nodes: nodesOf(l, shapes) });
+      return nested;
+    }
     const config = layerConfig(className, l.config as Obj);
     const out: Obj = { module: 'keras.layers', class_name: className, config, registered_name: null };
     if (className !== 'InputLayer') out.build_config = { input_shape: null };
     if (!sequential) {
       out.name = l.name as string;
-      out.inbound_nodes = ((l.inbound_nodes ?? []) as Json[][]).map((node) => {
-        const refs = node.map((r) => tensor(r, shapes));
-        // A merge layer takes one positional argument: the list of its inputs.
-        return { args: refs.length === 1 ? refs : [refs], kwargs: {} };
-      });
+      out.inbound_nodes = nodesOf(l, shapes);
     }
     return out;
   });

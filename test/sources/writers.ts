@@ -32,10 +32,33 @@ export interface WriteOptions {
   editConfig?: (modelConfig: Obj) => void;
 }
 
+interface LayerInfo {
+  name: string;
+  className: string;
+  /** A nested model's own layers. */
+  layers?: LayerInfo[];
+}
+
 interface Parsed {
   modelConfig: Obj;
-  layers: { name: string; className: string }[];
+  layers: LayerInfo[];
   byLayer: Map<string, DecodedWeight[]>;
+}
+
+const MODELS = ['Model', 'Functional', 'Sequential'];
+
+function layerInfos(cfg: Obj): LayerInfo[] {
+  return (cfg.layers as Obj[]).map((l) => ({
+    name: (l.name ?? (l.config as Obj).name) as string,
+    className: l.class_name as string,
+    ...(MODELS.includes(l.class_name as string) ? { layers: layerInfos(l.config as Obj) } : {}),
+  }));
+}
+
+/** A layer's weights with the leaf layer owning each (itself, or an inner layer of a nested model). */
+function weightsOf(l: LayerInfo, byLayer: Map<string, DecodedWeight[]>): { leaf: LayerInfo; w: DecodedWeight }[] {
+  if (l.layers) return l.layers.flatMap((inner) => weightsOf(inner, byLayer));
+  return (byLayer.get(l.name) ?? []).map((w) => ({ leaf: l, w }));
 }
 
 /** TF.js artifacts -> model config ({class_name, config}), layer list and weights grouped by layer. */
@@ -43,10 +66,7 @@ export function parseArtifacts(a: LayersModelArtifacts): Parsed {
   const top = a.modelTopology as Obj;
   const mc = (top.model_config ?? top) as Obj;
   const modelConfig: Obj = { class_name: mc.class_name === 'Model' ? 'Functional' : mc.class_name, config: mc.config };
-  const layers = ((mc.config as Obj).layers as Obj[]).map((l) => ({
-    name: (l.name ?? (l.config as Obj).name) as string,
-    className: l.class_name as string,
-  }));
+  const layers = layerInfos(mc.config as Obj);
   const byLayer = new Map<string, DecodedWeight[]>();
   for (const w of decodeWeights(a.weightSpecs ?? [], a.weightData)) {
     const layer = w.name.slice(0, w.name.lastIndexOf('/'));
@@ -87,10 +107,11 @@ async function writeLegacyH5(file: string, a: LayersModelArtifacts, modelConfig:
     bytesAttr(mw, 'keras_version', meta.kerasVersion);
     for (const l of [...layers].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))) {
       const g = mw.create_group(l.name);
-      const weights = byLayer.get(l.name) ?? [];
-      const names = weights.map((w) => (opts.weightName ?? ((n, _c, v) => `${n}/${v}:0`))(l.name, l.className, variableOf(w)));
+      // A nested model's group holds all its layers' variables, named by the inner layer (tf.keras 2 scopes).
+      const weights = weightsOf(l, byLayer);
+      const names = weights.map(({ leaf, w }) => (opts.weightName ?? ((n, _c, v) => `${n}/${v}:0`))(leaf.name, leaf.className, variableOf(w)));
       bytesAttr(g, 'weight_names', names);
-      weights.forEach((w, i) => {
+      weights.forEach(({ w }, i) => {
         const slash = names[i].lastIndexOf('/');
         const parent = slash < 0 ? g : group(g, names[i].slice(0, slash));
         parent.create_dataset({ name: names[i].slice(slash + 1), data: w.data, shape: w.dims, dtype: '<f' });
@@ -125,20 +146,7 @@ export async function writeKeras3Archive(file: string, a: LayersModelArtifacts, 
   const weightsFile = `${file}.weights.h5`;
   const f = new lib.File(weightsFile, 'w');
   try {
-    const root = f.create_group('layers');
-    const used = new Map<string, number>();
-    const sequential = modelConfig.class_name === 'Sequential';
-    for (const l of layers) {
-      if (sequential && l.className === 'InputLayer') continue; // Sequential.layers omits it
-      const base = SNAKE[l.className];
-      if (!base) throw new Error(`test writer: add ${l.className} to SNAKE`);
-      const n = used.get(base);
-      used.set(base, n === undefined ? 0 : n + 1);
-      const vars = root.create_group(n === undefined ? base : `${base}_${n + 1}`).create_group('vars');
-      if (opts.nameAttrs !== false) vars.create_attribute('name', l.name);
-      // TF.js saves a layer's weights trainable first, then non-trainable: Keras 3's save order too.
-      (byLayer.get(l.name) ?? []).forEach((w, i) => vars.create_dataset({ name: String(i), data: w.data, shape: w.dims, dtype: '<f' }));
-    }
+    writeContainer(f.create_group('layers'), layers, modelConfig.class_name === 'Sequential', byLayer, opts);
     f.create_group('vars').create_attribute('name', String((modelConfig.config as Obj).name ?? 'model'));
   } finally {
     f.close();
@@ -155,6 +163,24 @@ export async function writeKeras3Archive(file: string, a: LayersModelArtifacts, 
       'model.weights.h5': weights,
     }),
   );
+}
+
+/** `layers/<snake_class>[_n]/vars/<i>` per layer; a nested model gets `layers/<key>/layers/...` (saving_lib _save_container_state). */
+function writeContainer(container: Group, layers: LayerInfo[], sequential: boolean, byLayer: Map<string, DecodedWeight[]>, opts: WriteOptions): void {
+  const used = new Map<string, number>();
+  for (const l of layers) {
+    if (sequential && l.className === 'InputLayer') continue; // Sequential.layers omits it
+    const base = l.layers ? (l.className === 'Sequential' ? 'sequential' : 'functional') : SNAKE[l.className];
+    if (!base) throw new Error(`test writer: add ${l.className} to SNAKE`);
+    const n = used.get(base);
+    used.set(base, n === undefined ? 0 : n + 1);
+    const g = container.create_group(n === undefined ? base : `${base}_${n + 1}`);
+    const vars = g.create_group('vars');
+    if (opts.nameAttrs !== false) vars.create_attribute('name', l.name);
+    if (l.layers) writeContainer(g.create_group('layers'), l.layers, l.className === 'Sequential', byLayer, opts);
+    // TF.js saves a layer's weights trainable first, then non-trainable: Keras 3's save order too.
+    else (byLayer.get(l.name) ?? []).forEach((w, i) => vars.create_dataset({ name: String(i), data: w.data, shape: w.dims, dtype: '<f' }));
+  }
 }
 
 /** Write an arbitrary zip (for broken-archive tests). */
