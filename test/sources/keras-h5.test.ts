@@ -1,4 +1,6 @@
+import type { Group } from 'h5wasm';
 import { describe, expect, it } from 'vitest';
+import { h5wasm, stringListAttr } from '../../src/sources/h5.js';
 import { readKerasH5, readKerasModel } from '../../src/sources/index.js';
 import { artifactsOf } from '../convert/helpers.js';
 import { useCpuBackend } from '../convert/tfjs-models.js';
@@ -33,6 +35,23 @@ describe('Keras HDF5 full model (.h5)', () => {
     await writeKeras2H5(file, await artifactsOf(model), { weightName: (layer, _cls, v) => `scope_${layer}_7/${v}:0` });
     const source = await readKerasH5(file);
     expect(source.artifacts.weightSpecs.map((w) => w.name)).toContain('conv1/kernel');
+    await expectSameAsTfjs(model, source);
+  });
+
+  it('reads a layer_names list Keras split over the HDF5 object-header limit (layer_names0, layer_names1, ...)', async () => {
+    const model = smallCnn();
+    const file = tmp.path('chunked.h5');
+    await writeKeras2H5(file, await artifactsOf(model));
+    const lib = await h5wasm();
+    const f = new lib.File(file, 'a');
+    const mw = f.get('model_weights') as Group;
+    const names = stringListAttr(mw, 'layer_names') ?? [];
+    mw.delete_attribute('layer_names');
+    mw.create_attribute('layer_names0', names.slice(0, 6), [6], 'S16');
+    mw.create_attribute('layer_names1', names.slice(6), [names.length - 6], 'S16');
+    f.close();
+    const source = await readKerasH5(file);
+    expect(source.artifacts.weightSpecs.map((w) => w.name)).toContain('probs/kernel'); // a layer from the second chunk
     await expectSameAsTfjs(model, source);
   });
 
