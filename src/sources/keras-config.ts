@@ -9,7 +9,7 @@
  * DTypePolicy object; InputLayer has `batch_shape` instead of `batch_input_shape`; a single model
  * input/output is written as one `[layer, node, tensor]` instead of a list of them
  * (keras/src/models/functional.py get_config, keras/src/saving/serialization_lib.py).
- * A Keras 2 config passes through unchanged apart from dropping nothing the converter reads.
+ * A Keras 2 config comes out as it went in.
  */
 import { isJsonObject } from '../convert/keras/types.js';
 import type { JsonObject, JsonValue } from '../convert/keras/types.js';

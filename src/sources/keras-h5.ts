@@ -12,6 +12,7 @@ import { ModelSourceError } from './errors.js';
 import { h5wasm, isDataset, isGroup, openH5, readFloatDataset, stringAttr, stringListAttr } from './h5.js';
 import { isModelClass, normaliseKerasConfig } from './keras-config.js';
 import type { KerasTopology } from './keras-config.js';
+import { inferenceTopology } from './keras-inference.js';
 import { flattenNestedModels, leafLayers } from './keras-nested.js';
 import type { KerasModelSource } from './types.js';
 import { checkImageClassifier } from './validate.js';
@@ -44,7 +45,7 @@ export async function readKerasH5(file: string): Promise<KerasModelSource> {
     const kerasVersion = stringAttr(f, 'keras_version') ?? stringAttr(weightsGroup, 'keras_version');
     const backend = stringAttr(f, 'backend') ?? stringAttr(weightsGroup, 'backend');
     const topology = normaliseKerasConfig(modelConfig, file, { kerasVersion, backend });
-    const modelTopology = flattenNestedModels(topology, file);
+    const modelTopology = flattenNestedModels(inferenceTopology(topology), file);
     const input = checkImageClassifier(modelTopology, file);
     const weights = readModelWeights(lib, weightsGroup, topology, file);
     return { format: 'keras-h5', file, kerasVersion, backend, input, artifacts: { modelTopology, ...packWeights(weights) } };

@@ -13,6 +13,7 @@ import { isJsonObject } from '../convert/keras/types.js';
 import { ModelSourceError } from './errors.js';
 import { h5wasm, openH5 } from './h5.js';
 import { normaliseKerasConfig } from './keras-config.js';
+import { inferenceTopology } from './keras-inference.js';
 import { flattenNestedModels } from './keras-nested.js';
 import { readKerasV3Weights } from './keras-v3-weights.js';
 import type { KerasModelSource } from './types.js';
@@ -50,7 +51,7 @@ export async function readKerasV3(file: string): Promise<KerasModelSource> {
   const metadata = entries[METADATA] ? parseJson(entries[METADATA], METADATA, file) : {};
   const kerasVersion = isJsonObject(metadata) && typeof metadata.keras_version === 'string' ? metadata.keras_version : undefined;
   const topology = normaliseKerasConfig(modelConfig, file, { kerasVersion });
-  const modelTopology = flattenNestedModels(topology, file);
+  const modelTopology = flattenNestedModels(inferenceTopology(topology), file);
   const input = checkImageClassifier(modelTopology, file);
 
   const lib = await h5wasm();

@@ -4,6 +4,7 @@ import { snakeCase } from '../../src/sources/keras-v3-weights.js';
 import { artifactsOf } from '../convert/helpers.js';
 import { useCpuBackend } from '../convert/tfjs-models.js';
 import { toKeras3Config } from './keras3-form.js';
+import type { Json } from './keras3-form.js';
 import { expectSameAsTfjs, grayscaleSequential, shapesOf, smallCnn, tempDir } from './models.js';
 import { parseArtifacts, writeKeras3Archive } from './writers.js';
 
@@ -42,6 +43,29 @@ describe('Keras 3 archive (.keras)', () => {
     const model = smallCnn();
     const file = tmp.path('cnn-old.keras');
     await writeKeras3Archive(file, await artifactsOf(model), { nameAttrs: false });
+    await expectSameAsTfjs(model, await readKerasV3(file));
+  });
+
+  it('data augmentation layers (RandomFlip, RandomRotation) are the identity at inference', async () => {
+    const model = smallCnn();
+    const file = tmp.path('augmented.keras');
+    const augment = (className: string, name: string, from: string): Record<string, Json> => ({
+      module: 'keras.layers',
+      class_name: className,
+      config: { name, factor: 0.1, seed: null, data_format: 'channels_last', trainable: true },
+      registered_name: null,
+      name,
+      inbound_nodes: [{ args: [{ class_name: '__keras_tensor__', config: { shape: [null, 16, 16, 3], dtype: 'float32', keras_history: [from, 0, 0] } }], kwargs: {} }],
+    });
+    await writeKeras3Archive(file, await artifactsOf(model), {
+      // image -> flip -> rotate -> conv1 ...: as `x = data_augmentation(inputs)` in the Keras tutorial.
+      editConfig: (mc) => {
+        const layers = (mc.config as { layers: Record<string, Json>[] }).layers;
+        const conv1 = layers.find((l) => l.name === 'conv1') as { inbound_nodes: { args: { config: { keras_history: Json[] } }[] }[] };
+        conv1.inbound_nodes[0].args[0].config.keras_history = ['rotate', 0, 0];
+        layers.splice(1, 0, augment('RandomFlip', 'flip', 'image'), augment('RandomRotation', 'rotate', 'flip'));
+      },
+    });
     await expectSameAsTfjs(model, await readKerasV3(file));
   });
 
