@@ -62,7 +62,8 @@ export const predictResponse = {
 export const topkQuery = {
   type: 'object',
   properties: {
-    topk: { type: 'integer', minimum: 1, maximum: 1000, default: 5, description: 'How many classes to return (1..1000)' },
+    // Parsed strictly before validation (src/http/topk-param.ts): the maximum is the model's class count.
+    topk: { type: 'integer', minimum: 1, default: 5, description: 'How many classes to return: a decimal integer from 1 to the number of classes (1000 for resnet50); no sign, spaces, exponent or hex' },
   },
   additionalProperties: false,
 } as const;
