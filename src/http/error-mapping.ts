@@ -164,9 +164,11 @@ export function registerErrorHandlers(app: FastifyInstance, allowed: AllowedMeth
 /**
  * Fastify's `frameworkErrors` option: errors raised before routing (a malformed URL), which
  * Fastify would otherwise answer in its own shape. The request has no route, so no hooks run:
- * the request id header is set here.
+ * the request id header and the access-log line are written here.
  */
 export function frameworkError(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const appErr = toAppError(err);
   void reply.header('x-request-id', request.id);
-  void sendError(request, reply, toAppError(err));
+  void sendError(request, reply, appErr);
+  request.log.info({ req: request, res: reply, code: appErr.code, error: appErr.message }, 'request completed');
 }

@@ -13,18 +13,18 @@ export const DEFAULT_CLASSES = 1000;
 
 const DECIMAL = /^[0-9]+$/;
 
-function refused(raw: string, classes: number): AppError {
-  return invalidRequest('invalid_topk', `topk must be a decimal integer from 1 to ${classes}, got ${JSON.stringify(raw.slice(0, 32))}`);
-}
+// The value is not repeated: the message lands in the access log, and query values never do.
+const refused = (classes: number): AppError =>
+  invalidRequest('invalid_topk', `topk must be a decimal integer from 1 to ${classes} (digits only: no sign, spaces, exponent or hex)`);
 
 /** The topk value of a query (`undefined` when absent), or throws 400 invalid_topk. */
 export function parseTopk(raw: unknown, classes = DEFAULT_CLASSES): number | undefined {
   if (raw === undefined) return undefined;
   if (Array.isArray(raw)) throw invalidRequest('invalid_topk', 'topk must be given once');
   const text = String(raw);
-  if (!DECIMAL.test(text)) throw refused(text, classes);
+  if (!DECIMAL.test(text)) throw refused(classes);
   const value = Number(text);
-  if (value < 1 || value > classes) throw refused(text, classes);
+  if (value < 1 || value > classes) throw refused(classes);
   return value;
 }
 
