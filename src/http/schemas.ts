@@ -83,5 +83,5 @@ export const sharedSchemas = [errorBody, prediction, predictResponse, healthResp
 
 /** 4xx/5xx responses every image route can give. */
 export const errorResponses = Object.fromEntries(
-  [400, 401, 413, 415, 422, 503, 504].map((s) => [s, { $ref: 'ErrorResponse#' }]),
+  [400, 401, 408, 413, 415, 422, 503, 504].map((s) => [s, { $ref: 'ErrorResponse#' }]),
 ) as Record<number, { $ref: string }>;
