@@ -24,6 +24,7 @@ import predictRoutes from './routes/predict.js';
 import uiRoutes from './routes/ui.js';
 import v2Routes from './v2/routes.js';
 import { sharedSchemas } from './schemas.js';
+import { strictTopk } from './topk-param.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -101,6 +102,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async () => {
     if (closing) throw notReady('shutting_down', 'the server is shutting down', 1);
   });
+  // topk's one rule, before the upload is read; its maximum is the loaded model's class count.
+  app.addHook('onRequest', strictTopk(() => deps.service.model?.labels.length));
 
   await app.register(requestMetricsPlugin, { metrics: deps.metrics });
   await app.register(deadlinePlugin, { timeoutMs: config.requestTimeoutMs });

@@ -7,6 +7,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { invalidRequest, type AppError } from '../errors.js';
+import { topkQuery } from './schemas.js';
 
 /** Class count assumed until a model is loaded (ImageNet). */
 export const DEFAULT_CLASSES = 1000;
@@ -28,9 +29,13 @@ export function parseTopk(raw: unknown, classes = DEFAULT_CLASSES): number | und
   return value;
 }
 
-/** Route hook: replaces the raw `topk` with its number, so the schema only fills in the default. */
+/**
+ * App hook: on every route whose query schema is `topkQuery`, replaces the raw `topk` with its
+ * number (the schema then only fills in the default), before the body is read.
+ */
 export function strictTopk(classes: () => number | undefined) {
   return async (request: FastifyRequest): Promise<void> => {
+    if (request.routeOptions.schema?.querystring !== topkQuery) return;
     const query = request.query as Record<string, unknown>;
     const topk = parseTopk(query.topk, classes() ?? DEFAULT_CLASSES);
     if (topk !== undefined) query.topk = topk;

@@ -3,7 +3,6 @@ import type { FastifyInstance } from 'fastify';
 import { untilAborted } from '../plugins/deadline.js';
 import { readImage } from '../plugins/uploads.js';
 import { errorResponses, topkQuery } from '../schemas.js';
-import { strictTopk } from '../topk-param.js';
 
 export default async function predictRoutes(app: FastifyInstance): Promise<void> {
   app.post<{ Querystring: { topk: number } }>(
@@ -15,8 +14,6 @@ export default async function predictRoutes(app: FastifyInstance): Promise<void>
         const release = app.service.admit(1);
         reply.raw.once('close', release);
       },
-      // topk's one rule, before the upload is read; its maximum is the loaded model's class count.
-      preParsing: strictTopk(() => app.service.model?.labels.length),
       schema: {
         summary: 'Classify one image',
         description:
