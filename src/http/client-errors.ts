@@ -25,6 +25,23 @@ export function serverTimeouts(requestTimeoutMs: number): { requestTimeout: numb
 
 type HttpSocket = Socket & { _httpMessage?: ServerResponse | null };
 
+/** How long a refused connection is still read (and discarded) after its answer. */
+export const LINGER_MS = 2000;
+
+/**
+ * Closes after the answer without losing it: half-closes, then reads and discards what the client
+ * still sends for up to LINGER_MS. Closing at once would reset a client still uploading, which then
+ * never reads the answer (EPIPE instead of a 408): HTTP's "lingering close".
+ */
+export function closeGently(socket: Socket): void {
+  if (socket.destroyed) return;
+  socket.end();
+  socket.resume();
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+}
+
 /** The refusal for a parser error. */
 export function refusalFor(err: Pick<ConnectionError, 'code' | 'message'>, requestTimeoutMs: number, maxHeaderSize = http.maxHeaderSize): AppError {
   switch (err.code) {
@@ -66,7 +83,8 @@ export function clientErrorHandler(requestTimeoutMs: number): (this: FastifyInst
     const res = (socket as HttpSocket)._httpMessage;
     if (res) {
       const req = (res as ServerResponse & { req?: IncomingMessage }).req;
-      res.once('finish', () => socket.destroy());
+      // Node closes a `Connection: close` answer's socket with destroySoon(): make that gentle.
+      socket.destroySoon = () => closeGently(socket);
       if (res.headersSent) socket.destroy();
       else if (req && req.listenerCount('error') > 0) req.emit('error', refusal);
       else {
@@ -88,6 +106,6 @@ export function clientErrorHandler(requestTimeoutMs: number): (this: FastifyInst
       `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
         `x-request-id: ${id}\r\nconnection: close\r\n\r\n${body}`,
     );
-    socket.destroySoon(); // once the answer is flushed
+    closeGently(socket);
   };
 }
