@@ -8,7 +8,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { availableCpus } from './cpus.js';
-import { parseBytes, parseEnum, parseInteger, parseList, parseString } from './parse.js';
+import { parseBytes, parseEnum, parseInteger, parseKeyList, parseString } from './parse.js';
 
 /** Project root: two levels above this file in both src/config and dist/config. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -120,7 +120,7 @@ export const SETTINGS: readonly AnySetting[] = [
   def({ key: 'admissionWaitMs', env: 'ADMISSION_WAIT_MS', describe: 'Longest wait for memory or a decode slot before 503 + Retry-After (ms)', shownDefault: '2000', parse: (r, n) => parseInteger(r, n, 2000, 0, 600_000) }),
   def({ key: 'requestTimeoutMs', env: 'REQUEST_TIMEOUT_MS', describe: 'Deadline for one request, upload included (ms); 504 past it', shownDefault: '15000', parse: (r, n) => parseInteger(r, n, 15_000, 100, 600_000) }),
   def({ key: 'shutdownGraceMs', env: 'SHUTDOWN_GRACE_MS', describe: 'On SIGTERM, time allowed to finish accepted requests (ms)', shownDefault: '20000', parse: (r, n) => parseInteger(r, n, 20_000, 0, 600_000) }),
-  def({ key: 'apiKeys', env: 'API_KEYS', describe: 'Comma-separated bearer keys; when set, inference routes need `Authorization: Bearer <key>`', shownDefault: '(none)', parse: (r) => parseList(r) }),
+  def({ key: 'apiKeys', env: 'API_KEYS', describe: 'Comma-separated bearer keys; when set, inference routes need `Authorization: Bearer <key>`', shownDefault: '(none)', parse: (r, n) => parseKeyList(r, n) }),
 ];
 
 /**

@@ -21,7 +21,7 @@ async function uploads(app: FastifyInstance, opts: UploadOptions): Promise<void>
     limits: { fileSize: opts.maxUploadBytes, files: 1, fields: 20, fieldSize: 64 * 1024, parts: 40, headerPairs: 100 },
   });
   const raw = (_req: FastifyRequest, body: Buffer, done: (err: Error | null, body?: Buffer) => void): void => done(null, body);
-  app.addContentTypeParser(/^image\/[\w.+-]+$/i, { parseAs: 'buffer', bodyLimit: opts.maxUploadBytes }, raw);
+  app.addContentTypeParser(/^image\/[\w.+-]+(?:;|$)/i, { parseAs: 'buffer', bodyLimit: opts.maxUploadBytes }, raw); // `; params` ignored
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: opts.maxUploadBytes }, raw);
 }
 
