@@ -47,3 +47,7 @@ export class StartupError extends Error {
     this.name = 'StartupError';
   }
 }
+
+/** A request whose headers or body did not arrive in full within REQUEST_TIMEOUT_MS: one rule for every phase. */
+export const requestNotReceived = (ms: number): AppError =>
+  new AppError('request_timeout', 'request_timeout', `the request was not received in full within ${ms} ms (REQUEST_TIMEOUT_MS)`);

@@ -118,7 +118,7 @@ export const SETTINGS: readonly AnySetting[] = [
   }),
   def({ key: 'decodeConcurrency', env: 'DECODE_CONCURRENCY', describe: 'Images decoded at once; at most one of them an expensive one (progressive JPEG, interlaced PNG, AVIF... at many megapixels). `auto`: the CPUs, from 2 to libuv\'s pool size - 1 (one libuv thread stays free for file reads)', shownDefault: 'auto', parse: (r, n) => (r === undefined || /^\s*(auto)?\s*$/i.test(r) ? undefined : parseInteger(r, n, 2, 2, 64)) }),
   def({ key: 'admissionWaitMs', env: 'ADMISSION_WAIT_MS', describe: 'Longest wait for memory or a decode slot before 503 + Retry-After (ms)', shownDefault: '2000', parse: (r, n) => parseInteger(r, n, 2000, 0, 600_000) }),
-  def({ key: 'requestTimeoutMs', env: 'REQUEST_TIMEOUT_MS', describe: 'Deadline for one request, upload included (ms); 504 past it', shownDefault: '15000', parse: (r, n) => parseInteger(r, n, 15_000, 100, 600_000) }),
+  def({ key: 'requestTimeoutMs', env: 'REQUEST_TIMEOUT_MS', describe: 'Deadline for one request, upload included (ms): a request not received in full by then gets 408, one not answered 504', shownDefault: '15000', parse: (r, n) => parseInteger(r, n, 15_000, 100, 600_000) }),
   def({ key: 'shutdownGraceMs', env: 'SHUTDOWN_GRACE_MS', describe: 'On SIGTERM, time allowed to finish accepted requests (ms)', shownDefault: '20000', parse: (r, n) => parseInteger(r, n, 20_000, 0, 600_000) }),
   def({ key: 'apiKeys', env: 'API_KEYS', describe: 'Comma-separated bearer keys; when set, inference routes need `Authorization: Bearer <key>`', shownDefault: '(none)', parse: (r, n) => parseKeyList(r, n) }),
 ];

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ConnectionError, FastifyInstance } from 'fastify';
-import { AppError } from '../errors.js';
+import { AppError, requestNotReceived } from '../errors.js';
 import { errorBody, errorFormatFor, STATUS_BY_KIND } from './error-mapping.js';
 
 /** Node server options: request and header deadlines, checked often enough to be kept. */
@@ -46,7 +46,7 @@ export function closeGently(socket: Socket): void {
 export function refusalFor(err: Pick<ConnectionError, 'code' | 'message'>, requestTimeoutMs: number, maxHeaderSize = http.maxHeaderSize): AppError {
   switch (err.code) {
     case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return new AppError('request_timeout', 'request_timeout', `the request was not received in full within ${requestTimeoutMs} ms (REQUEST_TIMEOUT_MS)`);
+      return requestNotReceived(requestTimeoutMs);
     case 'HPE_HEADER_OVERFLOW':
       return new AppError('headers_too_large', 'headers_too_large', `the request line and headers exceed ${maxHeaderSize} bytes`);
     default:

@@ -134,7 +134,7 @@ describe('Fastify and routing', () => {
   it('a body over the limit, from its Content-Length -> 413 upload_too_large', async () => {
     const res = await exchange(port, 'POST /predict HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: image/jpeg\r\nContent-Length: 300000\r\n\r\n');
     expect(res.status).toBe(413);
-    expect(res.body).toEqual(classic('upload_too_large', 'Request body is too large'));
+    expect(res.body).toEqual(classic('upload_too_large', 'the request body is larger than 200000 bytes (MAX_UPLOAD_BYTES)'));
   });
 
   it('a Content-Type that carries no image -> 415 naming what is accepted', async () => {

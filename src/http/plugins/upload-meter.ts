@@ -8,7 +8,7 @@
  */
 import { Transform } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, tooLarge } from '../../errors.js';
+import { AppError, requestNotReceived, tooLarge } from '../../errors.js';
 import { memoryBusy, type Charge, type MemoryBudget } from '../../service/memory-budget.js';
 
 declare module 'fastify' {
@@ -23,8 +23,6 @@ export const MULTIPART_ENVELOPE_BYTES = 16 * 1024;
 export const uploadTooLarge = (limit: number): AppError =>
   tooLarge('upload_too_large', `the request body is larger than ${limit} bytes (MAX_UPLOAD_BYTES)`);
 
-export const uploadTimedOut = (ms: number): AppError =>
-  new AppError('timeout', 'deadline_exceeded', `the request was not served within its ${ms} ms deadline: its upload was not complete`);
 
 export class UploadMeter {
   received = 0;
@@ -100,7 +98,7 @@ export function meterUpload(request: FastifyRequest, reply: FastifyReply, payloa
   const raw = request.raw;
   const onDeadline = (): void => {
     // Only the deadline: a client that left is the deadline plugin's and the socket's business.
-    if (!raw.complete && (request.deadline.reason as AppError | undefined)?.kind === 'timeout') meter.fail(uploadTimedOut(opts.timeoutMs));
+    if (!raw.complete && (request.deadline.reason as AppError | undefined)?.kind === 'timeout') meter.fail(requestNotReceived(opts.timeoutMs));
   };
   request.deadline.addEventListener('abort', onDeadline, { once: true });
   reply.raw.once('close', () => {
