@@ -49,10 +49,11 @@ export function expectConforms(method: string, url: string, res: request.Respons
 }
 
 /** Collects the body as bytes whatever its type. */
-export function rawBody(res: NodeJS.ReadableStream, done: (err: Error | null, body: Buffer) => void): void {
+export function rawBody(res: request.Response, done: (err: Error | null, body: Buffer) => void): void {
+  const stream = res as unknown as NodeJS.ReadableStream;
   const chunks: Buffer[] = [];
-  res.on('data', (c: Buffer) => chunks.push(c));
-  res.on('end', () => done(null, Buffer.concat(chunks)));
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  stream.on('end', () => done(null, Buffer.concat(chunks)));
 }
 
 export const v2Requests = (server: Server) => ({

@@ -108,9 +108,9 @@ export const responseOutputBinary = {
         shape: { type: 'array', items: { type: 'integer' } },
         datatype: { type: 'string' },
         parameters: { type: 'object', properties: { binary_data_size: { type: 'integer', minimum: 0 } }, required: ['binary_data_size'] },
+        data: false,
       },
       required: ['name', 'shape', 'datatype', 'parameters'],
-      not: { required: ['data'] },
     },
   ],
 } as const;
