@@ -27,6 +27,7 @@ import { asAppError, toStatus } from './status.js';
 
 /** What the calls log: pino's (and Fastify's) logger fits. */
 export interface CallLog {
+  debug(obj: object, msg: string): void;
   info(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
 }
@@ -50,6 +51,7 @@ export function inferenceHandlers(opts: InferenceHandlersOptions): UntypedServic
     <Req, Res>(method: string, handler: Handler<Req, Res>) =>
     (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
       const started = performance.now();
+      log.debug({ grpc: method }, 'incoming grpc call');
       const ms = (): number => Math.round((performance.now() - started) * 10) / 10;
       handler(call.request, call).then(
         (response) => {

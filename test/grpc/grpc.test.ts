@@ -20,7 +20,7 @@ let client: InferenceClient;
 
 const BEAGLE = path.join(SMOKE, 'beagle.jpg');
 const BEAGLE_INDEX = 162;
-const quietLog = { info: () => {}, error: () => {} };
+const quietLog = { debug: () => {}, info: () => {}, error: () => {} };
 
 interface Output {
   name: string;

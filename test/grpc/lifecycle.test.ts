@@ -15,7 +15,7 @@ import { inferenceClient, type InferenceClient } from './client.js';
 let t: TestApp;
 const servers: RunningGrpcServer[] = [];
 const clients: InferenceClient[] = [];
-const quietLog = { info: () => {}, error: () => {} };
+const quietLog = { debug: () => {}, info: () => {}, error: () => {} };
 const BEAGLE = readImage(path.join(SMOKE, 'beagle.jpg'));
 const imageRequest = { model_name: 'resnet50', inputs: [{ name: 'image', datatype: 'BYTES', shape: [1], contents: { bytes_contents: [BEAGLE] } }] };
 
