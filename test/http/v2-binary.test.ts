@@ -4,6 +4,8 @@
  * before parsing), and non-finite FP32 values. Every response is checked against the official
  * schemas (test/helpers/v2-spec.ts).
  */
+import { once } from 'node:events';
+import http1 from 'node:http';
 import path from 'node:path';
 import type request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -104,7 +106,7 @@ describe('binary tensor data: inputs', () => {
     const withoutHeader = await http.post(IMAGE_URL).send(sized(imageHeader(1), [4]));
     expectV2Error(withoutHeader, 400, /no Inference-Header-Content-Length header/);
     const tooLong = await http.post(IMAGE_URL).set('inference-header-content-length', '999999').set('content-type', 'application/octet-stream').send(raw);
-    expectV2Error(tooLong, 400, /Inference-Header-Content-Length must be an integer from 0 to/);
+    expectV2Error(tooLong, 400, /Inference-Header-Content-Length is 999999 but the body has only/);
     expectV2Error(await sendBinary(IMAGE_URL, { inputs: [{ name: 'image', datatype: 'BYTES', shape: [1] }] }, Buffer.alloc(0)), 400, /neither data nor/);
   });
 });
@@ -162,6 +164,33 @@ describe('JSON bodies are bounded', () => {
     const deep = (levels: number): string => `{"inputs": [{"name": "image", "datatype": "BYTES", "shape": [1], "data": ${'['.repeat(levels - 3)}"[[[{{"${']'.repeat(levels - 3)}}]}`;
     expectV2Error(await http.post(IMAGE_URL).set('content-type', 'application/json').send(deep(16)), 400, /shape \[1\]/);
     expectV2Error(await http.post(IMAGE_URL).set('content-type', 'application/json').send(deep(17)), 400, /nested more than 16/);
+  });
+
+  it('millions of arrays within the depth bound are refused too', async () => {
+    const many = `{"inputs": [${'[],'.repeat(1_000_000)}[]]}`;
+    expectV2Error(await http.post(IMAGE_URL).set('content-type', 'application/json').send(many), 400, /more than 524288 arrays and objects; send tensor data flat/);
+  });
+
+  it('refused while arriving: the answer comes before the body is complete; a larger Content-Length is 413 at once', async () => {
+    const address = await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = new URL(address);
+    const partial = async (contentLength: number, prefix: string): Promise<{ status?: number; body: string }> => {
+      const req = http1.request({ host: '127.0.0.1', port, path: IMAGE_URL, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': contentLength } });
+      const response = once(req, 'response') as Promise<[http1.IncomingMessage]>;
+      req.on('error', () => {}); // the server may close the connection once it has answered
+      req.write(prefix); // and never the rest: only an early answer can arrive
+      const [res] = await response;
+      let body = '';
+      for await (const chunk of res) body += String(chunk);
+      req.destroy();
+      return { status: res.statusCode, body };
+    };
+    const nested = await partial(12_000_000, `{"inputs": ${'['.repeat(100_000)}`);
+    expect(nested.status).toBe(400);
+    expect(JSON.parse(nested.body).error).toMatch(/nested more than 16 levels/);
+    const huge = await partial(100_000_000, '{');
+    expect(huge.status).toBe(413);
+    expect(Object.keys(JSON.parse(huge.body))).toEqual(['error']);
   });
 
   it('prototype-poisoning keys are refused', async () => {

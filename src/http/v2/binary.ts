@@ -11,17 +11,21 @@ import type { InferenceResponse, RequestInput, ResponseOutput } from './types.js
 
 export const HEADER_LENGTH = 'inference-header-content-length';
 
-/**
- * The JSON part and the binary part of a request body: split at `Inference-Header-Content-Length`
- * when the header is present, otherwise all JSON.
- */
-export function splitBody(body: Buffer, headerLength: string | undefined): { json: Buffer; tail?: Buffer } {
-  if (headerLength === undefined) return { json: body };
-  const n = /^\d{1,15}$/.test(headerLength.trim()) ? Number(headerLength) : NaN;
-  if (!(n <= body.length)) {
-    throw invalidRequest('invalid_header_length', `Inference-Header-Content-Length must be an integer from 0 to the body's ${body.length} bytes, got '${headerLength}'`);
+/** The `Inference-Header-Content-Length` header's value: the length of the JSON part, if any. */
+export function jsonLength(header: string | string[] | undefined): number | undefined {
+  if (header === undefined) return undefined;
+  const text = (Array.isArray(header) ? header[0] : header).trim();
+  if (!/^\d{1,15}$/.test(text)) throw invalidRequest('invalid_header_length', `Inference-Header-Content-Length must be a byte count, got '${text}'`);
+  return Number(text);
+}
+
+/** The JSON part and the binary part of a request body (all JSON without the header). */
+export function splitBody(body: Buffer, length: number | undefined): { json: Buffer; tail?: Buffer } {
+  if (length === undefined) return { json: body };
+  if (length > body.length) {
+    throw invalidRequest('invalid_header_length', `Inference-Header-Content-Length is ${length} but the body has only ${body.length} bytes`);
   }
-  return { json: body.subarray(0, n), tail: body.subarray(n) };
+  return { json: body.subarray(0, length), tail: body.subarray(length) };
 }
 
 /** The request's inputs with their contents: JSON `data`, or their slice of the binary part. */

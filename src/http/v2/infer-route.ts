@@ -1,15 +1,17 @@
 /**
  * POST /v2/models/{name}[/versions/{version}]/infer. An encapsulated plugin, because it parses its
- * own bodies: JSON with a nesting bound checked before the parse (src/http/v2/json-bounds.ts), or,
- * with `Inference-Header-Content-Length`, Triton's binary tensor data (JSON, then raw tensors).
- * Anything else is 415. The body limit applies while the body is read, whatever its form.
+ * own bodies: JSON, or, with `Inference-Header-Content-Length`, Triton's binary tensor data (JSON,
+ * then raw tensors); anything else is 415. The size limit and the JSON bounds (nesting depth,
+ * containers) apply while the body arrives (src/http/v2/body-reader.ts), before any parse.
  */
+import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.js';
 import { untilAborted } from '../plugins/deadline.js';
-import { encodeResponse, HEADER_LENGTH, inputTensors, splitBody } from './binary.js';
+import { encodeResponse, HEADER_LENGTH, inputTensors, jsonLength, splitBody } from './binary.js';
+import { readBoundedBody } from './body-reader.js';
 import { decodeInput, decodeLimits, MAX_ROWS_PER_REQUEST, v2BodyLimit } from './codec.js';
-import { parseBoundedJson } from './json-bounds.js';
+import { parseJson } from './json-bounds.js';
 import { binaryByDefault, computeOutputs, planOutputs } from './outputs.js';
 import { resolveModel, type ModelRef } from './resolve.js';
 import { runBatch } from './run-batch.js';
@@ -23,19 +25,22 @@ const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json$/i;
 /** The binary part of each request that had one, from the body parser to the handler. */
 const binaryParts = new WeakMap<FastifyRequest, Buffer>();
 
-function parseInferBody(request: FastifyRequest, body: Buffer): unknown {
-  const headerLength = request.headers[HEADER_LENGTH];
-  const contentType = request.headers['content-type'];
-  if (headerLength === undefined && !JSON_TYPE.test(contentType?.split(';')[0].trim() ?? '')) {
+async function parseInferBody(request: FastifyRequest, payload: Readable, limit: number): Promise<unknown> {
+  const headers = request.headers;
+  const length = jsonLength(headers[HEADER_LENGTH]);
+  const contentType = headers['content-type'];
+  if (length === undefined && !JSON_TYPE.test(contentType?.split(';')[0].trim() ?? '')) {
     throw new AppError(
       'unsupported_media',
       'unsupported_content_type',
       `send the inference request as JSON (Content-Type: application/json), or as binary tensor data with an Inference-Header-Content-Length header; got Content-Type ${contentType ?? '(none)'}`,
     );
   }
-  const { json, tail } = splitBody(body, Array.isArray(headerLength) ? headerLength[0] : headerLength);
+  const declared = headers['content-length'] === undefined ? undefined : Number(headers['content-length']);
+  const body = await readBoundedBody(payload, { limit, contentLength: declared, jsonLength: length });
+  const { json, tail } = splitBody(body, length);
   if (tail !== undefined) binaryParts.set(request, tail);
-  return parseBoundedJson(json);
+  return parseJson(json);
 }
 
 export async function inferRoutes(app: FastifyInstance, opts: { params: typeof modelParams }): Promise<void> {
@@ -45,13 +50,7 @@ export async function inferRoutes(app: FastifyInstance, opts: { params: typeof m
   const resolve = (ref: ModelRef) => resolveModel(service, config.modelName, ref);
 
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (request, body, done) => {
-    try {
-      done(null, parseInferBody(request, body as Buffer));
-    } catch (err) {
-      done(err as Error);
-    }
-  });
+  app.addContentTypeParser('*', async (request: FastifyRequest, payload: Readable) => parseInferBody(request, payload, bodyLimit));
 
   /** Holds room for `images` more images until the response is over (503 queue_full when none). */
   const admit = (reply: FastifyReply, images: number): void => {
