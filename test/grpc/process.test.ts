@@ -4,6 +4,7 @@
  * nothing listens for gRPC.
  */
 import { once } from 'node:events';
+import net from 'node:net';
 import path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
@@ -40,6 +41,23 @@ describe('gRPC in the server process', () => {
     } finally {
       client.close();
       server.child.kill('SIGKILL');
+    }
+  });
+
+  it('GRPC_PORT already in use: exit 1 with one fatal line naming the gRPC address', async () => {
+    const blocker = net.createServer();
+    blocker.listen(0, '127.0.0.1');
+    await once(blocker, 'listening');
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      const server = await startServer({ LOG_LEVEL: 'info', GRPC_PORT: String(port) }, { fromSource: true, noWait: true });
+      const [code] = (await once(server.child, 'exit')) as [number | null];
+      expect(code).toBe(1);
+      const fatal = server.output().split('\n').filter((l) => l.includes('"level":60'));
+      expect(fatal).toHaveLength(1);
+      expect(fatal[0]).toContain(`cannot listen for gRPC on 127.0.0.1:${port}`);
+    } finally {
+      blocker.close();
     }
   });
 
