@@ -30,6 +30,8 @@ export type FetchPolicy = (typeof FETCH_POLICIES)[number];
 
 export interface Config {
   port: number;
+  /** gRPC (Open Inference Protocol) port; null: no gRPC endpoint. */
+  grpcPort: number | null;
   host: string;
   logLevel: LogLevel;
   /** Folder holding `<model>/model.yaml` descriptors (Triton-style model repository). */
@@ -85,6 +87,11 @@ const def = <K extends keyof Config>(s: Setting<K>): AnySetting => s as unknown 
 /** All settings: the README's configuration table is this list. */
 export const SETTINGS: readonly AnySetting[] = [
   def({ key: 'port', env: 'PORT', describe: 'TCP port to listen on', shownDefault: '5000', parse: (r, n) => parseInteger(r, n, 5000, 0, 65535) }),
+  def({
+    key: 'grpcPort', env: 'GRPC_PORT', shownDefault: '8001',
+    describe: 'TCP port of the gRPC endpoint (Open Inference Protocol, as Triton); `off` disables it',
+    parse: (r, n) => (r?.trim().toLowerCase() === 'off' ? null : parseInteger(r, n, 8001, 0, 65535)),
+  }),
   def({ key: 'host', env: 'HOST', describe: 'Address to bind', shownDefault: '0.0.0.0', parse: (r, n) => parseString(r, n, '0.0.0.0') }),
   def({ key: 'logLevel', env: 'LOG_LEVEL', describe: 'pino log level', shownDefault: 'info', parse: (r, n) => parseEnum(r, n, LOG_LEVELS, 'info') }),
   def({
