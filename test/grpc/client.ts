@@ -14,6 +14,8 @@ export interface CallOpts {
   apiKey?: string;
   /** Client deadline, in ms from now. */
   deadlineMs?: number;
+  /** More call metadata, e.g. a W3C `traceparent`. */
+  metadata?: Record<string, string>;
 }
 
 export interface InferenceClient {
@@ -34,6 +36,7 @@ export function inferenceClient(port: number): InferenceClient {
     new Promise<T>((resolve, reject) => {
       const metadata = new grpc.Metadata();
       if (opts.apiKey !== undefined) metadata.set('authorization', `Bearer ${opts.apiKey}`);
+      for (const [key, value] of Object.entries(opts.metadata ?? {})) metadata.set(key, value);
       const options: grpc.CallOptions = opts.deadlineMs === undefined ? {} : { deadline: Date.now() + opts.deadlineMs };
       const fn = (client as unknown as Record<string, RawMethod>)[method].bind(client);
       fn(request, metadata, options, (err, response) => (err ? reject(err) : resolve(response as T)));

@@ -8,8 +8,10 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startGrpcServer } from '../../src/grpc/server.js';
 import { withRequestSpan } from '../../src/telemetry/grpc.js';
 import { startTracing, type Tracing } from '../../src/telemetry/sdk.js';
+import { inferenceClient } from '../grpc/client.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { readImage, SMOKE } from '../helpers/paths.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver.js';
@@ -145,6 +147,33 @@ describe.each([
     const batch = byName(receiver.spans, 'batch inference').find((s) => s.links.some((l) => l.spanId === ok.spanId));
     expect(batch?.links).toEqual([{ traceId: c.traceId, spanId: ok.spanId, attributes: { 'batch.rows': 2 } }]);
     expect(batch?.attributes['batch.size']).toBe(2);
+  });
+
+  it('the gRPC server: ModelInfer continues the metadata traceparent, a bad request is marked with its status', async () => {
+    const server = await startGrpcServer({ config: t.config, service: t.service, log: { debug: () => {}, info: () => {}, error: () => {} }, version: '0', port: 0, host: '127.0.0.1' });
+    const client = inferenceClient(server.port);
+    try {
+      const c = caller();
+      const images = ['beagle.jpg', 'cat.jpg'].map((f) => readImage(path.join(SMOKE, f)));
+      const request = { model_name: 'resnet50', inputs: [{ name: 'image', datatype: 'BYTES', shape: [2], contents: { bytes_contents: images } }] };
+      const res = await client.call<{ model_name: string }>('ModelInfer', request, { metadata: { traceparent: c.header } });
+      expect(res.model_name).toBe('resnet50');
+      const err = await client.error('ModelInfer', { model_name: 'vgg16' }, { metadata: { traceparent: c.header } });
+      expect(err.code).toBe(5); // NOT_FOUND
+      await tracing?.flush();
+      const calls = receiver.spans.filter((s) => s.traceId === c.traceId && s.parentSpanId === c.parent);
+      expect(calls.map((s) => [s.name, s.status, s.attributes['rpc.grpc.status_code']])).toEqual([
+        ['inference.GRPCInferenceService/ModelInfer', 0, 0],
+        ['inference.GRPCInferenceService/ModelInfer', 2, 5],
+      ]);
+      const children = receiver.spans.filter((s) => s.parentSpanId === calls[0].spanId).map((s) => s.name).sort();
+      expect(children).toEqual(['decode', 'decode', 'queue wait', 'queue wait']);
+      const batch = byName(receiver.spans, 'batch inference').find((s) => s.links.some((l) => l.spanId === calls[0].spanId));
+      expect(batch?.links).toEqual([{ traceId: c.traceId, spanId: calls[0].spanId, attributes: { 'batch.rows': 2 } }]);
+    } finally {
+      client.close();
+      await server.close();
+    }
   });
 
   it('health probes and metric scrapes make no spans', async () => {
