@@ -12,13 +12,14 @@
  * (+2 s), and (local, when the server announces a budget) peak RSS stays within idle RSS + budget.
  *
  *   --docker [--image resnet-serve:<version>] [--memory 1g]   the built image under a memory limit (default)
- *   --local [--memory-budget 700mb] [--rss-limit 4g]          node dist/server.js
+ *   --local [--memory-budget 700mb|none] [--rss-limit 4gb]    node dist/server.js (MEMORY_BUDGET set unless none)
  *   --duration 30  --solo-duration 15  --clients 128  --tricklers 16  --ordinary 4
  *
  * Traffic goes to 127.0.0.1 only. Limits follow src/config/config.ts (and MAX_PIXELS /
  * MAX_UPLOAD_BYTES / REQUEST_TIMEOUT_MS in the environment, passed on to the server).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/config.js';
@@ -37,7 +38,8 @@ const { values } = parseArgs({
     local: { type: 'boolean', default: false },
     image: { type: 'string', default: `${pkg.name}:${pkg.version}` },
     memory: { type: 'string', default: '1g' },
-    'memory-budget': { type: 'string' },
+    // Local only: without it the server's default budget is the machine's memory (GBs on a shared host).
+    'memory-budget': { type: 'string', default: '700mb' },
     'rss-limit': { type: 'string', default: '4gb' },
     duration: { type: 'string', default: '30' },
     'solo-duration': { type: 'string', default: '15' },
@@ -58,7 +60,7 @@ const MB = (b: number | undefined): string => (b === undefined ? 'n/a' : `${(b /
 // Settings the server must share with the generator and the checks.
 const env: Record<string, string> = {};
 for (const k of ['MAX_PIXELS', 'MAX_UPLOAD_BYTES', 'REQUEST_TIMEOUT_MS', 'MAX_QUEUE', 'LOG_LEVEL']) if (process.env[k]) env[k] = process.env[k] as string;
-if (values['memory-budget']) env.MEMORY_BUDGET = String(parseBytes(values['memory-budget'], '--memory-budget', 0));
+if (mode === 'local' && values['memory-budget'] !== 'none') env.MEMORY_BUDGET = String(parseBytes(values['memory-budget'], '--memory-budget', 0));
 
 const cases = await hostileCases({ maxPixels: config.maxPixels, maxUploadBytes: config.maxUploadBytes });
 console.log(`${cases.length} hostile cases (MAX_PIXELS ${config.maxPixels}, MAX_UPLOAD_BYTES ${config.maxUploadBytes}):`);
@@ -150,6 +152,8 @@ try {
   console.log(`/healthz: solo p99 ${soloHealth.p99.toFixed(0)} ms; flood ${floodHealth.n} probes, ${floodHealth.non200} not 200, p99 ${floodHealth.p99.toFixed(0)} ms, max ${floodHealth.max.toFixed(0)} ms`);
   console.log('hostile requests by case (status: count; p50/max ms):');
   for (const k of kinds) console.log(`  ${k.kind.padEnd(24)} n=${String(k.n).padStart(5)}  ${JSON.stringify(k.statuses)}  ${k.p50.toFixed(0)}/${k.max.toFixed(0)} ms`);
+  // The flood lasts `seconds`; requests in flight then are waited for, so the wall time is longer.
+  console.log(`machine: ${os.cpus().length} CPUs, load average ${os.loadavg()[0].toFixed(1)}; flood wall time ${wall.toFixed(0)} s (in-flight requests waited for)`);
   console.log(`cores: server ${cores.server?.toFixed(2) ?? 'n/a'}, hostile clients ${cores.hostileClients.toFixed(2)}, ordinary clients ${cores.ordinaryClients.toFixed(2)}, bench process ${cores.benchProcess.toFixed(2)}`);
 
   const checks: [string, boolean | undefined][] = [
@@ -173,7 +177,7 @@ try {
     cases: cases.map(({ file: _file, ...c }) => c), survival,
     memory: { idle: idleMemory, afterSolo: baseline, floodMaxSampled: memMax, peak, limit: target.memoryLimit, budget },
     ordinary: { soloPerSecond: soloRate, floodPerSecond: floodRate, soloStatuses: countBy(solo.outcomes, (o) => String(o.status)), floodStatuses: countBy(ord.outcomes, (o) => String(o.status)) },
-    health: { solo: soloHealth, flood: floodHealth }, hostile: kinds, cores, checks: checks.map(([name, ok]) => ({ name, ok })),
+    health: { solo: soloHealth, flood: floodHealth }, hostile: kinds, cores, floodWallSeconds: wall, loadAverage: os.loadavg()[0], checks: checks.map(([name, ok]) => ({ name, ok })),
   };
 } finally {
   await target.stop();
