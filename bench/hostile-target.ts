@@ -15,6 +15,8 @@ export interface Survival {
   /** Kernel OOM kills seen (container cgroup counter or docker's State.OOMKilled). */
   oomKills: number;
   restarts: number;
+  /** When the server (re)started last (docker State.StartedAt), epoch ms. */
+  startedAt?: number;
   detail: string;
 }
 
@@ -32,6 +34,8 @@ export interface Target {
   cpuSeconds: () => Promise<number | undefined>;
   /** The memory budget the server announces (start log `memoryBudget` or a /metrics gauge). */
   memoryBudget: () => Promise<number | undefined>;
+  /** Reads counters that a restart would reset; called every 200 ms during the phases. */
+  sample?: () => Promise<void>;
   survival: () => Promise<Survival>;
   logTail: () => Promise<string>;
   stop: () => Promise<void>;
@@ -114,6 +118,27 @@ export interface DockerOptions {
 }
 
 const docker = async (...args: string[]): Promise<string> => (await exec('docker', args, { maxBuffer: 64 * 1024 * 1024 })).stdout.trim();
+/** `docker logs` replays the container's stdout and stderr on the same two streams. */
+const dockerLogs = async (...args: string[]): Promise<string> => {
+  const { stdout, stderr } = await exec('docker', ['logs', ...args], { maxBuffer: 256 * 1024 * 1024 });
+  return `${stdout}${stderr}`;
+};
+
+/**
+ * A cgroup counter that survives restarts: a restarted container gets a new cgroup whose counters
+ * start again from zero, so a drop means "add what the old one had reached". Read it often.
+ */
+function monotonic(read: () => Promise<number | undefined>): () => Promise<number | undefined> {
+  let last = 0;
+  let carried = 0;
+  return async () => {
+    const now = await read();
+    if (now === undefined || Number.isNaN(now)) return undefined;
+    if (now < last) carried += last;
+    last = now;
+    return carried + now;
+  };
+}
 
 /** The container's cgroup folder for one controller (v1 cgroupfs or systemd driver, or v2). */
 async function cgroupDir(id: string, controller: string, file: string): Promise<string | undefined> {
@@ -134,16 +159,16 @@ export async function dockerTarget(opts: DockerOptions): Promise<Target> {
   // As the Deployment runs it: memory limit without swap, read-only root, restarted when it dies.
   const id = await docker('run', '-d', '--name', name, `--memory=${opts.memory}`, `--memory-swap=${opts.memory}`, '--read-only', '--tmpfs', '/tmp',
     '--network', 'host', '--restart', 'on-failure', ...env, opts.image);
-  const inspect = async (): Promise<{ Running: boolean; OOMKilled: boolean; Status: string; ExitCode: number; restarts: number } | undefined> => {
+  const inspect = async (): Promise<{ Running: boolean; OOMKilled: boolean; Status: string; ExitCode: number; StartedAt: string; restarts: number } | undefined> => {
     const out = await docker('inspect', '--format', '{{json .State}} {{.RestartCount}}', id).catch(() => '');
     const i = out.lastIndexOf(' ');
-    return out ? { ...(JSON.parse(out.slice(0, i)) as { Running: boolean; OOMKilled: boolean; Status: string; ExitCode: number }), restarts: Number(out.slice(i + 1)) } : undefined;
+    return out ? { ...(JSON.parse(out.slice(0, i)) as { Running: boolean; OOMKilled: boolean; Status: string; ExitCode: number; StartedAt: string }), restarts: Number(out.slice(i + 1)) } : undefined;
   };
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitReady(url, async () => (await inspect())?.Running === true, opts.readyTimeoutMs);
   } catch (err) {
-    const logs = await docker('logs', '--tail', '30', id).catch(() => '');
+    const logs = await dockerLogs('--tail', '30', id).catch(() => '');
     await docker('rm', '-f', '-v', id).catch(() => '');
     throw new Error(`${(err as Error).message}\n${logs}`);
   }
@@ -157,10 +182,15 @@ export async function dockerTarget(opts: DockerOptions): Promise<Target> {
     const m = /^([\d.]+)\s*([KMG]i?B)/.exec(s);
     return m ? Number(m[1]) * ({ KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, KB: 1e3, MB: 1e6, GB: 1e9 } as Record<string, number>)[m[2]] : undefined;
   };
-  const oomKillCount = async (): Promise<number> => {
+  const oomKillCount = monotonic(async () => {
     const text = mem ? await readFile(`${mem}/${v2 ? 'memory.events' : 'memory.oom_control'}`, 'utf8').catch(() => '') : '';
     return Number(/oom_kill (\d+)/.exec(text)?.[1] ?? 0);
-  };
+  });
+  const cpuSeconds = monotonic(async () => {
+    if (cpuV1) return ((await readNumber(`${cpuV1}/cpuacct.usage`)) ?? NaN) / 1e9;
+    const usec = mem && v2 ? /usage_usec (\d+)/.exec(await readFile(`${mem}/cpu.stat`, 'utf8').catch(() => ''))?.[1] : undefined;
+    return usec ? Number(usec) / 1e6 : undefined;
+  });
   return {
     kind: 'docker',
     url,
@@ -172,22 +202,19 @@ export async function dockerTarget(opts: DockerOptions): Promise<Target> {
       return now;
     },
     memoryPeak: async () => Math.max(polledPeak, (mem ? await readNumber(`${mem}/${v2 ? 'memory.peak' : 'memory.max_usage_in_bytes'}`) : 0) ?? 0),
-    cpuSeconds: async () => {
-      if (cpuV1) return ((await readNumber(`${cpuV1}/cpuacct.usage`)) ?? NaN) / 1e9;
-      const usec = mem && v2 ? /usage_usec (\d+)/.exec(await readFile(`${mem}/cpu.stat`, 'utf8').catch(() => ''))?.[1] : undefined;
-      return usec ? Number(usec) / 1e6 : undefined;
-    },
-    memoryBudget: async () => announcedBudget(url, await docker('logs', id).catch(() => '')),
+    cpuSeconds,
+    sample: async () => void (await Promise.all([cpuSeconds(), oomKillCount()])),
+    memoryBudget: async () => announcedBudget(url, await dockerLogs(id).catch(() => '')),
     survival: async () => {
       const s = await inspect();
-      const kills = await oomKillCount();
+      const kills = (await oomKillCount()) ?? 0;
       if (!s) return { alive: false, oomKills: kills, restarts: 0, detail: 'container gone' };
       return {
-        alive: s.Running && s.restarts === 0, oomKills: Math.max(kills, s.OOMKilled ? 1 : 0), restarts: s.restarts,
+        alive: s.Running && s.restarts === 0, oomKills: Math.max(kills, s.OOMKilled ? 1 : 0), restarts: s.restarts, startedAt: Date.parse(s.StartedAt),
         detail: `status ${s.Status}, OOMKilled ${s.OOMKilled}, RestartCount ${s.restarts}, cgroup oom_kill ${mem ? kills : 'unreadable'}, last exit code ${s.ExitCode}`,
       };
     },
-    logTail: () => docker('logs', '--tail', '20', id).catch((err: Error) => err.message),
+    logTail: () => dockerLogs('--tail', '20', id).catch((err: Error) => err.message),
     stop: async () => {
       await docker('rm', '-f', '-v', id).catch(() => '');
     },

@@ -89,6 +89,7 @@ function watch(): { stop: () => Promise<{ probes: Probe[]; memMax: number }> } {
   const sampler = (async () => {
     while (running) {
       memMax = Math.max(memMax, (await target.memoryNow()) ?? 0);
+      await target.sample?.();
       await new Promise((r) => setTimeout(r, 200));
     }
   })();
@@ -115,6 +116,7 @@ try {
   const cpu0 = await target.cpuSeconds();
   const benchCpu0 = process.cpuUsage();
   const t0 = performance.now();
+  const floodStart = Date.now();
   const floodWatch = watch();
   const [ord, hostile] = await Promise.all([
     inLoadProcess({ kind: 'closed-loop', url: target.url, concurrency: ordinary, seconds, polite: true }),
@@ -144,7 +146,8 @@ try {
   };
 
   console.log(`\nhostile ${mode}: ${seconds} s flood, ${clients} hostile clients (${tricklers} trickling), ${ordinary} ordinary`);
-  console.log(`server: ${survival.detail}`);
+  const restartedAfter = survival.restarts > 0 && survival.startedAt ? (survival.startedAt - floodStart) / 1000 : undefined;
+  console.log(`server: ${survival.detail}${restartedAfter !== undefined ? `; last restart ${restartedAfter.toFixed(1)} s into the flood` : ''}`);
   console.log(`memory: idle ${MB(idleMemory)}, after solo ${MB(baseline)}, flood max sampled ${MB(memMax)}, peak ${MB(peak)}` +
     `${target.memoryLimit ? `, limit ${MB(target.memoryLimit)}` : ''}, announced budget ${budget === undefined ? 'none (not logged as memoryBudget nor at /metrics)' : MB(budget)}`);
   console.log(`ordinary: solo ${soloRate.toFixed(1)} img/s (${JSON.stringify(countBy(solo.outcomes, (o) => String(o.status)))}), ` +
@@ -169,12 +172,12 @@ try {
       mode === 'local' && budget !== undefined && idleMemory !== undefined && peak !== undefined ? peak <= idleMemory + budget : undefined],
   ];
   for (const [name, ok] of checks) if (ok !== undefined) console.log(`${ok ? 'PASS' : 'FAIL'}  ${name}`);
-  if (!survival.alive || survival.restarts > 0) console.log(`server log (last lines):\n${await target.logTail()}`);
+  if (!survival.alive || survival.restarts > 0) console.log(`server log (last lines):\n${(await target.logTail()).trim() || '(nothing)'}`);
   exitCode = checks.every(([, ok]) => ok !== false) ? 0 : 1;
   report = {
     mode, image: mode === 'docker' ? values.image : undefined, dockerMemory: mode === 'docker' ? values.memory : undefined, seconds, soloSeconds, clients, tricklers, ordinaryClients: ordinary,
     limits: { maxPixels: config.maxPixels, maxUploadBytes: config.maxUploadBytes, requestTimeoutMs: config.requestTimeoutMs },
-    cases: cases.map(({ file: _file, ...c }) => c), survival,
+    cases: cases.map(({ file: _file, ...c }) => c), survival: { ...survival, restartedAfterSeconds: restartedAfter },
     memory: { idle: idleMemory, afterSolo: baseline, floodMaxSampled: memMax, peak, limit: target.memoryLimit, budget },
     ordinary: { soloPerSecond: soloRate, floodPerSecond: floodRate, soloStatuses: countBy(solo.outcomes, (o) => String(o.status)), floodStatuses: countBy(ord.outcomes, (o) => String(o.status)) },
     health: { solo: soloHealth, flood: floodHealth }, hostile: kinds, cores, floodWallSeconds: wall, loadAverage: os.loadavg()[0], checks: checks.map(([name, ok]) => ({ name, ok })),
