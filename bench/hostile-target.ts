@@ -214,7 +214,8 @@ export async function dockerTarget(opts: DockerOptions): Promise<Target> {
         detail: `status ${s.Status}, OOMKilled ${s.OOMKilled}, RestartCount ${s.restarts}, cgroup oom_kill ${mem ? kills : 'unreadable'}, last exit code ${s.ExitCode}`,
       };
     },
-    logTail: () => dockerLogs('--tail', '20', id).catch((err: Error) => err.message),
+    // Start-up, errors and exits, without the access log around them.
+    logTail: async () => (await dockerLogs('--tail', '5000', id).catch((err: Error) => err.message)).split('\n').filter((l) => !l.includes('"request completed"')).slice(-20).join('\n'),
     stop: async () => {
       await docker('rm', '-f', '-v', id).catch(() => '');
     },
