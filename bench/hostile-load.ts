@@ -129,7 +129,7 @@ async function run(job: HostileJob): Promise<Outcome[]> {
   };
   const ending = setTimeout(() => stop.abort(), job.seconds * 1000);
   const [decoded] = await Promise.all([
-    job.decoders > 0 ? closedLoop(job.url, { concurrency: job.decoders, seconds: job.seconds, honourRetryAfter: false, next: (i) => specs[i % specs.length] }) : [],
+    job.decoders > 0 && specs.length > 0 ? closedLoop(job.url, { concurrency: job.decoders, seconds: job.seconds, honourRetryAfter: false, next: (i) => specs[i % specs.length] }) : [],
     Promise.all(Array.from({ length: job.tricklers }, (_, i) => trickler(i))),
   ]);
   clearTimeout(ending);

@@ -13,7 +13,7 @@
  *
  *   --docker [--image resnet-serve:<version>] [--memory 1g]   the built image under a memory limit (default)
  *   --local [--memory-budget 700mb|none] [--rss-limit 4gb]    node dist/server.js (MEMORY_BUDGET set unless none)
- *   --duration 30  --solo-duration 15  --clients 128  --tricklers 16  --ordinary 4
+ *   --duration 30  --solo-duration 15  --clients 128  --tricklers 16  --ordinary 4  --cases avif-solid,...
  *
  * Traffic goes to 127.0.0.1 only. Limits follow src/config/config.ts (and MAX_PIXELS /
  * MAX_UPLOAD_BYTES / REQUEST_TIMEOUT_MS in the environment, passed on to the server).
@@ -46,6 +46,8 @@ const { values } = parseArgs({
     clients: { type: 'string', default: '128' },
     tricklers: { type: 'string', default: '16' },
     ordinary: { type: 'string', default: '4' },
+    /** Comma-separated case names, to flood with some cases only (e.g. avif-solid). */
+    cases: { type: 'string' },
   },
 });
 const mode = values.local ? 'local' : 'docker';
@@ -62,7 +64,10 @@ const env: Record<string, string> = {};
 for (const k of ['MAX_PIXELS', 'MAX_UPLOAD_BYTES', 'REQUEST_TIMEOUT_MS', 'MAX_QUEUE', 'LOG_LEVEL']) if (process.env[k]) env[k] = process.env[k] as string;
 if (mode === 'local' && values['memory-budget'] !== 'none') env.MEMORY_BUDGET = String(parseBytes(values['memory-budget'], '--memory-budget', 0));
 
-const cases = await hostileCases({ maxPixels: config.maxPixels, maxUploadBytes: config.maxUploadBytes });
+const allCases = await hostileCases({ maxPixels: config.maxPixels, maxUploadBytes: config.maxUploadBytes });
+const chosen = values.cases?.split(',').map((c) => c.trim());
+const cases = chosen ? allCases.filter((c) => chosen.includes(c.name)) : allCases;
+if (cases.length === 0) throw new Error(`--cases matches none of ${allCases.map((c) => c.name).join(', ')}`);
 console.log(`${cases.length} hostile cases (MAX_PIXELS ${config.maxPixels}, MAX_UPLOAD_BYTES ${config.maxUploadBytes}):`);
 for (const c of cases) console.log(`  ${c.name.padEnd(24)} ${c.width}x${c.height}${c.pages > 1 ? ` x${c.pages} pages` : ''}  ${(c.bytes / 1e6).toFixed(2)} MB${c.trickle ? '  (trickled)' : ''}`);
 
