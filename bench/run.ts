@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { configWith } from '../src/config/config.js';
-import { prepareModel } from '../src/model/prepare.js';
+import { prepareModel } from '../src/pipeline/prepare.js';
 import { ImagePreprocessor } from '../src/preprocess/preprocessor.js';
 import { measureEngine, type EngineResult } from './engine-only.js';
 import type { LoadResult } from './load.js';

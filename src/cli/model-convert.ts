@@ -10,7 +10,7 @@ import { loadConfig } from '../config/config.js';
 import { checkOnnxModel, convertLayersModel } from '../convert/index.js';
 import { readLayersModel } from '../model/artifacts.js';
 import { readDescriptor } from '../model/descriptor.js';
-import { ensureSource } from '../model/prepare.js';
+import { ensureSource } from '../pipeline/prepare.js';
 import { progressReporter } from '../model/progress.js';
 
 const { values } = parseArgs({ options: { out: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } } });

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/config.js';
-import { prepareModel } from '../model/prepare.js';
+import { prepareModel } from '../pipeline/prepare.js';
 import { progressReporter } from '../model/progress.js';
 
 const { values } = parseArgs({ options: { help: { type: 'boolean', short: 'h' } } });

@@ -8,7 +8,7 @@ import type { EngineInfo, InferenceEngine } from '../engines/engine.js';
 import { ThreadedEngine } from '../engines/worker/threaded-engine.js';
 import { AppError, notReady } from '../errors.js';
 import type { ModelDescriptor } from '../model/descriptor.js';
-import { prepareModel, type PrepareHooks } from '../model/prepare.js';
+import { prepareModel, type PrepareHooks } from '../pipeline/prepare.js';
 import { ImagePreprocessor, type DecodedUpload, type PixelRow } from '../preprocess/preprocessor.js';
 import { DynamicBatcher, queueFull, type BatchObserver, type BatchRow } from './batcher.js';
 import { topK, type Prediction } from './topk.js';
