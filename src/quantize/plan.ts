@@ -8,17 +8,15 @@
  */
 import { createHash } from 'node:crypto';
 import type { PreprocessorOptions } from '../preprocess/preprocessor.js';
-import { DEFAULT_IMAGE_PARAMS, IMAGE_METHODS, type ImageCalibrationParams, type ImageMethod } from './calibrate-images.js';
 import { readCalibrationSet, type CalibrationSet } from './calibration-set.js';
 import { inputRange } from './input-range.js';
-import type { QuantizationPlan } from './quantization-plan.js';
+import { DEFAULT_IMAGE_METHOD, DEFAULT_IMAGE_PARAMS, IMAGE_METHODS, type ImageCalibrationParams, type ImageMethod, type QuantizationPlan } from './quantization-plan.js';
 import type { LayerPolicy } from './select.js';
 
 /** Bump when the quantizer's output for the same inputs changes: it is part of every fingerprint. */
 export const QUANTIZER_VERSION = '1';
 /** Range = BN mean +- k BN std per channel; k chosen by measurement (see README). */
 export const DATA_FREE_K = 7;
-export const DEFAULT_IMAGE_METHOD: ImageMethod = 'percentile';
 /** Which layers stay fp32 (measured: see README). */
 export const DEFAULT_LAYERS: LayerPolicy = { firstConv: 'int8', classifier: 'int8' };
 
