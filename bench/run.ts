@@ -24,7 +24,8 @@ import type { LoadResult } from './load.js';
 import { inLoadProcess } from './load-process.js';
 import { measurePreprocess, type PreprocessResult } from './preprocess.js';
 import { sampleJpegs } from './images.js';
-import { PROJECT, startServer } from './server-process.js';
+import { PROJECT } from '../test/helpers/paths.js';
+import { startServer } from '../test/helpers/server-process.js';
 
 const { values } = parseArgs({
   options: {

@@ -36,8 +36,8 @@ export const LAYERS: readonly Layer[] = [
 ];
 
 export interface Import {
-  from: string; // file, relative to src/
-  to: string; // file or folder imported, relative to src/
+  from: string; // the importing file
+  to: string; // the file or folder it imports
 }
 
 /** The top-level module a path under src/ belongs to: its first folder, or a top file's name. */
@@ -59,17 +59,18 @@ function sourceFiles(dir: string): string[] {
 }
 
 /**
- * Every relative import of every src/**\/*.ts file: `import` and `export ... from`, type-only
- * ones and dynamic `import()` included (TypeScript's own scanner finds them, comments aside).
+ * Every relative import of every .ts file under `root` (src/ unless told): `import` and
+ * `export ... from`, type-only ones and dynamic `import()` included (TypeScript's own scanner finds
+ * them, comments aside). Paths are relative to `root`.
  */
-export function srcImports(src = SRC): Import[] {
+export function relativeImports(root = SRC): Import[] {
   const out: Import[] = [];
-  for (const file of sourceFiles(src)) {
+  for (const file of sourceFiles(root)) {
     const info = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
     for (const ref of info.importedFiles) {
       if (!ref.fileName.startsWith('.')) continue; // a package
       const target = path.resolve(path.dirname(file), ref.fileName);
-      out.push({ from: path.relative(src, file), to: path.relative(src, target) });
+      out.push({ from: path.relative(root, file), to: path.relative(root, target) });
     }
   }
   return out;

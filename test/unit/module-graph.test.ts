@@ -7,9 +7,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fileGraph, findCycle, LAYERS, layerViolations, moduleGraph, srcImports, srcModules } from '../helpers/module-graph.js';
+import { PROJECT } from '../helpers/paths.js';
+import { fileGraph, findCycle, LAYERS, layerViolations, moduleGraph, relativeImports, srcModules } from '../helpers/module-graph.js';
 
-const imports = srcImports();
+const imports = relativeImports();
 
 describe('src/ module graph', () => {
   it('places every top-level module of src/ in exactly one layer', () => {
@@ -29,6 +30,16 @@ describe('src/ module graph', () => {
   });
 });
 
+describe('tests', () => {
+  it('import src/ and test helpers, never bench/ (bench imports test helpers instead)', () => {
+    const fromTests = relativeImports(path.join(PROJECT, 'test'));
+    expect(fromTests.length).toBeGreaterThan(100);
+    const outside = fromTests.filter((i) => i.to.startsWith('..') && !i.to.startsWith(`..${path.sep}src${path.sep}`));
+    // scripts/ are the generators of checked-in docs whose output the tests compare (config table, OpenAPI).
+    expect(outside.filter((i) => !i.to.startsWith(`..${path.sep}scripts${path.sep}`))).toEqual([]);
+  });
+});
+
 describe('the module graph checker', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'module-graph-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -41,7 +52,7 @@ describe('the module graph checker', () => {
   write('model/b.ts', "export { v } from './a.js';\nconst m = await import('../service/s.js');\nimport 'node:fs';\n");
   write('engines/t.ts', "import { x } from '../model/b.js';\n");
   write('errors.ts', "export class E {}\n");
-  const found = srcImports(dir);
+  const found = relativeImports(dir);
 
   it('sees type-only, re-export and dynamic imports, not comments or packages', () => {
     expect(found).toEqual([
