@@ -40,7 +40,7 @@ export class UsageError extends Error {
   }
 }
 
-type Options = NonNullable<ParseArgsConfig['options']>;
+export type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** parseArgs in strict mode; its complaints (unknown flag, missing value...) become UsageErrors. */
 export function parseFlags<O extends Options>(args: string[], options: O, allowPositionals: boolean) {

@@ -7,8 +7,8 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readLayersModel } from '../../../model/artifacts.js';
 import { progressReporter } from '../../../model/progress.js';
-import { EXIT, parseFlags, UsageError, type Command, type Io } from '../command.js';
-import { buildStep, modelContext } from './common.js';
+import { EXIT, UsageError } from '../command.js';
+import { modelCommand, modelContext } from './common.js';
 
 const help = `usage: resnet-serve model convert --out FILE.onnx
 
@@ -20,20 +20,14 @@ options:
   -h, --help       show this help
 `;
 
-const options = {
-  out: { type: 'string', short: 'o' },
-  help: { type: 'boolean', short: 'h', default: false },
-} as const;
-
-async function run(args: string[], io: Io): Promise<number> {
-  const { values } = parseFlags(args, options, false);
-  if (values.help) {
-    io.out(help);
-    return EXIT.ok;
-  }
-  const out = values.out;
-  if (out === undefined) throw new UsageError('--out FILE is required');
-  return buildStep(async () => {
+export const convertCommand = modelCommand({
+  name: 'convert',
+  summary: 'convert the model to ONNX and write it to a file (for Netron)',
+  help,
+  options: { out: { type: 'string', short: 'o' } },
+  async work(flags, io) {
+    const out = flags.out;
+    if (out === undefined) throw new UsageError('--out FILE is required');
     const [{ checkOnnxModel, convertLayersModel }, { ensureSource }] = await Promise.all([
       import('../../../convert/index.js'), // on demand, like fetch's
       import('../../../pipeline/prepare.js'),
@@ -51,7 +45,5 @@ async function run(args: string[], io: Io): Promise<number> {
     io.out(`input ${check.inputNames[0]} [${converted.inputShape.join(', ')}] -> output ${check.outputNames[0]} [${converted.outputShape.join(', ')}]\n`);
     io.out(`nodes: ${[...ops].map(([op, n]) => `${op} ${n}`).join(', ')}; folded BatchNorms ${converted.passes.foldedBatchNorms}, fused pads ${converted.passes.fusedPads}\n`);
     return EXIT.ok;
-  });
-}
-
-export const convertCommand: Command = { name: 'convert', summary: 'convert the model to ONNX and write it to a file (for Netron)', help, run };
+  },
+});

