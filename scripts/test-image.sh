@@ -14,6 +14,11 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 FIXTURES="$ROOT/test/fixtures/images"
+# The Node base the Dockerfile names (ARG NODE_IMAGE), so the stand-in base is built for that line.
+BASE_IMAGE=$(sed -n 's/^ARG NODE_IMAGE=//p' "$ROOT/Dockerfile")
+NODE_MAJOR=$(printf '%s' "$BASE_IMAGE" | sed -n 's/^node:\([0-9]*\)-.*/\1/p')
+SUITE=$(printf '%s' "$BASE_IMAGE" | sed -n 's/^node:[0-9]*-\([a-z]*\)-slim.*/\1/p')
+DOCKER_SANDBOX=${DOCKER_SANDBOX:-$ROOT/../shared/tools/docker-sandbox.sh}
 cd "$ROOT"
 IMAGE=${IMAGE:-$(node -p "const p=require('./package.json'); p.name + ':' + p.version")}
 NAME="resnet-serve-test-$$"
@@ -53,14 +58,19 @@ trap cleanup EXIT
 trap 'exit 143' TERM
 trap 'exit 130' INT
 
-for f in "$BEAGLE" "$LARGE"; do [ -f "$f" ] || fail "test image $f not found (set SHARED)"; done
+for f in "$BEAGLE" "$LARGE"; do [ -f "$f" ] || fail "test image $f not found"; done
+[ -n "$NODE_MAJOR" ] && [ -n "$SUITE" ] || fail "cannot read the Node line from the Dockerfile's ARG NODE_IMAGE ($BASE_IMAGE)"
 
 # -- docker ------------------------------------------------------------------------------------
-step "docker daemon and base image (shared/tools/docker-sandbox.sh)"
-if [ -x "$(command -v docker)" ] && docker info >/dev/null 2>&1 && docker image inspect node:20-bookworm-slim >/dev/null 2>&1; then
-  log "   docker is running and node:20-bookworm-slim is present"
+step "docker daemon and base image $BASE_IMAGE"
+if [ -x "$(command -v docker)" ] && docker info >/dev/null 2>&1 && docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
+  log "   docker is running and $BASE_IMAGE is present"
 else
-  bash "$SHARED/tools/docker-sandbox.sh"
+  [ -f "$DOCKER_SANDBOX" ] || fail "no Docker with $BASE_IMAGE here, and no $DOCKER_SANDBOX to start one (set DOCKER_SANDBOX)"
+  # The sandbox copies npm from `npm root -g`; where `node` on PATH is a bare binary (CI puts the
+  # registry's Node build first), point npm's prefix at the npm that is actually running.
+  npm_pkg=$(cd "$(dirname "$(readlink -f "$(command -v npm)")")/.." && pwd)
+  (cd "$ROOT" && npm_config_prefix="${npm_pkg%/lib/node_modules/npm}" NODE_MAJOR="$NODE_MAJOR" SUITE="$SUITE" bash "$DOCKER_SANDBOX")
 fi
 done_step "docker ready"
 
@@ -90,11 +100,17 @@ fi
 docker image inspect "$IMAGE" >/dev/null 2>&1 || fail "image $IMAGE not found"
 
 SIZE=$(docker image inspect --format '{{.Size}}' "$IMAGE")
+BASE_SIZE=$(docker image inspect --format '{{.Size}}' "$BASE_IMAGE")
+OVER_BASE=$((SIZE - BASE_SIZE))
 USER_CFG=$(docker image inspect --format '{{.Config.User}}' "$IMAGE")
 ENGINE_CFG=$(docker image inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$IMAGE" | sed -n 's/^ENGINE=//p')
 GRACE_MS=$(docker image inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$IMAGE" | sed -n 's/^SHUTDOWN_GRACE_MS=//p')
 GRACE_MS=${GRACE_MS:-20000}
 log "   image $IMAGE: $(awk -v s="$SIZE" 'BEGIN { printf "%.0f MB (%d bytes)", s / 1e6, s }'), user '$USER_CFG', ENGINE=$ENGINE_CFG, SHUTDOWN_GRACE_MS=$GRACE_MS"
+log "   over the base $BASE_IMAGE: $(awk -v s="$OVER_BASE" 'BEGIN { printf "%.0f MB", s / 1e6 }')"
+# The project's layers must stay lean: every autoscaled pod pulls them before it can start.
+MAX_OVER_BASE_MB=${MAX_OVER_BASE_MB:-150}
+[ "$OVER_BASE" -le $((MAX_OVER_BASE_MB * 1000000)) ] || fail "the image adds $((OVER_BASE / 1000000)) MB to $BASE_IMAGE; the budget is ${MAX_OVER_BASE_MB} MB"
 [[ "$USER_CFG" =~ ^[1-9][0-9]*(:[0-9]+)?$ ]] || fail "image USER '$USER_CFG' is not a numeric non-root uid"
 
 # -- run ---------------------------------------------------------------------------------------
@@ -196,6 +212,7 @@ done_step "SIGTERM -> exit 0" "${STOP_S}s"
 
 echo "---- results ----"
 echo "  image:            $IMAGE, $(awk -v s="$SIZE" 'BEGIN { printf "%.0f MB", s / 1e6 }') ($SIZE bytes), ENGINE=$ENGINE_CFG"
+echo "  over the base:    $(awk -v s="$OVER_BASE" 'BEGIN { printf "%.0f MB", s / 1e6 }') on top of $BASE_IMAGE ($(awk -v s="$BASE_SIZE" 'BEGIN { printf "%.0f MB", s / 1e6 }'))"
 echo "  cold start:       ${COLD_START}s from container start to /readyz 200"
 [ -n "$RSS_KB" ] && echo "  RSS:              $((RSS_KB / 1024)) MiB after one request"
 echo "  top-1 beagle:     $top1"

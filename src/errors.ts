@@ -6,6 +6,9 @@ export type ErrorKind =
   | 'invalid_request' // the client sent something malformed or missing
   | 'unauthorized' // missing or wrong credentials
   | 'not_found' // unknown route or model
+  | 'method_not_allowed' // a known path asked with a method it does not take
+  | 'request_timeout' // the client did not send its whole request (headers, body) in time
+  | 'headers_too_large' // request line and headers over the HTTP parser's limit
   | 'too_large' // upload or decoded pixel count over the limits
   | 'unsupported_media' // not a supported raster image, or undecodable
   | 'unprocessable' // a valid image the model cannot use (e.g. 1x1 pixel)
@@ -44,3 +47,7 @@ export class StartupError extends Error {
     this.name = 'StartupError';
   }
 }
+
+/** A request whose headers or body did not arrive in full within REQUEST_TIMEOUT_MS: one rule for every phase. */
+export const requestNotReceived = (ms: number): AppError =>
+  new AppError('request_timeout', 'request_timeout', `the request was not received in full within ${ms} ms (REQUEST_TIMEOUT_MS)`);

@@ -6,8 +6,9 @@
  */
 import os from 'node:os';
 import type { FastifyInstance } from 'fastify';
-import { describeConfig, type Config } from './config/config.js';
+import { describeConfig, VERSION, type Config } from './config/config.js';
 import { StartupError } from './errors.js';
+import { startGrpcServer, type RunningGrpcServer } from './grpc/server.js';
 import { buildApp } from './http/app.js';
 import { Metrics } from './metrics/metrics.js';
 import { progressReporter } from './model/progress.js';
@@ -16,6 +17,8 @@ import { InferenceService } from './service/inference-service.js';
 export interface RunningServer {
   app: FastifyInstance;
   service: InferenceService;
+  /** The gRPC endpoint; undefined with GRPC_PORT=off. */
+  grpc: RunningGrpcServer | undefined;
   /** Resolves when the model is loaded and warm, rejects if loading failed. */
   ready: Promise<void>;
   /** Graceful stop: readiness 503, finish accepted work, close connections, release the engine. */
@@ -39,6 +42,14 @@ export async function startServer(config: Config): Promise<RunningServer> {
     const what = code === 'EADDRINUSE' ? 'is already in use' : code === 'EACCES' ? 'needs privileges' : `failed (${(err as Error).message})`;
     throw new StartupError(`cannot listen on ${config.host}:${config.port}: the port ${what}`, { cause: err });
   }
+  let grpc: RunningGrpcServer | undefined;
+  if (config.grpcPort !== null) {
+    grpc = await startGrpcServer({ config, service, log, version: VERSION }).catch(async (err: unknown) => {
+      await app?.close();
+      throw err;
+    });
+    log.info({ port: grpc.port }, 'gRPC listening');
+  }
 
   const ready = service
     .start({ log: (msg) => log.info(msg), onProgress: progressReporter('model download', (msg) => log.info(msg)) })
@@ -58,13 +69,13 @@ export async function startServer(config: Config): Promise<RunningServer> {
     stopping ??= (async () => {
       log.info({ reason, inFlight: service.inFlight }, 'shutdown: draining');
       service.beginDrain();
-      await app.close();
+      await Promise.all([app.close(), grpc?.close(config.shutdownGraceMs)]);
       await service.stop();
       log.info('shutdown: done');
     })();
     return stopping;
   };
-  return { app, service, ready, shutdown };
+  return { app, service, grpc, ready, shutdown };
 }
 
 /** Process wiring for `npm start` and `resnet-serve serve`. */

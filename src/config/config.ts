@@ -8,7 +8,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { availableCpus } from './cpus.js';
-import { parseBytes, parseEnum, parseInteger, parseList, parseString } from './parse.js';
+import { parseBytes, parseEnum, parseInteger, parseKeyList, parseString } from './parse.js';
 
 /** Project root: two levels above this file in both src/config and dist/config. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -30,6 +30,8 @@ export type FetchPolicy = (typeof FETCH_POLICIES)[number];
 
 export interface Config {
   port: number;
+  /** gRPC (Open Inference Protocol) port; null: no gRPC endpoint. */
+  grpcPort: number | null;
   host: string;
   logLevel: LogLevel;
   /** Folder holding `<model>/model.yaml` descriptors (Triton-style model repository). */
@@ -56,6 +58,12 @@ export interface Config {
   maxBatchSize: number;
   maxQueueDelayMs: number;
   maxQueue: number;
+  /** Bytes admission may charge (uploads + estimated decode peaks); undefined: from the memory limit. */
+  memoryBudget: number | undefined;
+  /** Decodes at once (both lanes; expensive ones take at most one); undefined: `defaultDecodeConcurrency()`. */
+  decodeConcurrency: number | undefined;
+  /** Longest wait for memory or a decode slot before 503 + Retry-After (ms). */
+  admissionWaitMs: number;
   requestTimeoutMs: number;
   shutdownGraceMs: number;
   apiKeys: string[];
@@ -79,6 +87,11 @@ const def = <K extends keyof Config>(s: Setting<K>): AnySetting => s as unknown 
 /** All settings: the README's configuration table is this list. */
 export const SETTINGS: readonly AnySetting[] = [
   def({ key: 'port', env: 'PORT', describe: 'TCP port to listen on', shownDefault: '5000', parse: (r, n) => parseInteger(r, n, 5000, 0, 65535) }),
+  def({
+    key: 'grpcPort', env: 'GRPC_PORT', shownDefault: '8001',
+    describe: 'TCP port of the gRPC endpoint (Open Inference Protocol, as Triton); `off` disables it',
+    parse: (r, n) => (r?.trim().toLowerCase() === 'off' ? null : parseInteger(r, n, 8001, 0, 65535)),
+  }),
   def({ key: 'host', env: 'HOST', describe: 'Address to bind', shownDefault: '0.0.0.0', parse: (r, n) => parseString(r, n, '0.0.0.0') }),
   def({ key: 'logLevel', env: 'LOG_LEVEL', describe: 'pino log level', shownDefault: 'info', parse: (r, n) => parseEnum(r, n, LOG_LEVELS, 'info') }),
   def({
@@ -106,10 +119,25 @@ export const SETTINGS: readonly AnySetting[] = [
   def({ key: 'maxBatchSize', env: 'MAX_BATCH_SIZE', describe: 'Largest batch the dynamic batcher forms', shownDefault: '8', parse: (r, n) => parseInteger(r, n, 8, 1, 256) }),
   def({ key: 'maxQueueDelayMs', env: 'MAX_QUEUE_DELAY_MS', describe: 'How long a lone image may wait for batch partners when the engine is idle (ms); while it is busy, batches form anyway', shownDefault: '0', parse: (r, n) => parseInteger(r, n, 0, 0, 10_000) }),
   def({ key: 'maxQueue', env: 'MAX_QUEUE', describe: 'Images held at once (decoding, queued or running); more are refused at once with 503 and Retry-After', shownDefault: '64', parse: (r, n) => parseInteger(r, n, 64, 1, 100_000) }),
-  def({ key: 'requestTimeoutMs', env: 'REQUEST_TIMEOUT_MS', describe: 'Deadline for one request, upload included (ms); 504 past it', shownDefault: '15000', parse: (r, n) => parseInteger(r, n, 15_000, 100, 600_000) }),
+  def({
+    key: 'memoryBudget', env: 'MEMORY_BUDGET', shownDefault: 'auto', parse: (r, n) => (r === undefined || /^\s*(auto)?\s*$/i.test(r) ? undefined : parseBytes(r, n, 0)),
+    describe: 'Memory admission may hand out to uploads and decodes (bytes, or kb/mb/gb). `auto`: the container limit (cgroup; the machine\'s memory outside one) minus the resident size once the model is loaded, minus max(128 MB, 15 %)',
+  }),
+  def({ key: 'decodeConcurrency', env: 'DECODE_CONCURRENCY', describe: 'Images decoded at once; at most one of them an expensive one (progressive JPEG, interlaced PNG, AVIF... at many megapixels). `auto`: the CPUs, from 2 to libuv\'s pool size - 1 (one libuv thread stays free for file reads)', shownDefault: 'auto', parse: (r, n) => (r === undefined || /^\s*(auto)?\s*$/i.test(r) ? undefined : parseInteger(r, n, 2, 2, 64)) }),
+  def({ key: 'admissionWaitMs', env: 'ADMISSION_WAIT_MS', describe: 'Longest wait for memory or a decode slot before 503 + Retry-After (ms)', shownDefault: '2000', parse: (r, n) => parseInteger(r, n, 2000, 0, 600_000) }),
+  def({ key: 'requestTimeoutMs', env: 'REQUEST_TIMEOUT_MS', describe: 'Deadline for one request, upload included (ms): a request not received in full by then gets 408, one not answered 504', shownDefault: '15000', parse: (r, n) => parseInteger(r, n, 15_000, 100, 600_000) }),
   def({ key: 'shutdownGraceMs', env: 'SHUTDOWN_GRACE_MS', describe: 'On SIGTERM, time allowed to finish accepted requests (ms)', shownDefault: '20000', parse: (r, n) => parseInteger(r, n, 20_000, 0, 600_000) }),
-  def({ key: 'apiKeys', env: 'API_KEYS', describe: 'Comma-separated bearer keys; when set, inference routes need `Authorization: Bearer <key>`', shownDefault: '(none)', parse: (r) => parseList(r) }),
+  def({ key: 'apiKeys', env: 'API_KEYS', describe: 'Comma-separated bearer keys; when set, inference routes need `Authorization: Bearer <key>`', shownDefault: '(none)', parse: (r, n) => parseKeyList(r, n) }),
 ];
+
+/**
+ * Decodes occupy libuv's threads (sharp runs there): one thread is always left for file reads and
+ * image headers, and more decodes than cores only share the same cores.
+ */
+export function defaultDecodeConcurrency(): number {
+  const pool = Number(process.env.UV_THREADPOOL_SIZE ?? 4) || 4;
+  return Math.max(2, Math.min(availableCpus(), pool - 1));
+}
 
 /** Reads and validates the whole configuration; throws a StartupError naming the bad variable. */
 export function loadConfig(env: Env = process.env): Config {

@@ -38,7 +38,19 @@ export function parseBytes(raw: string | undefined, name: string, fallback: numb
   return Number(m[1]) * unit;
 }
 
-export function parseList(raw: string | undefined): string[] {
-  if (isUnset(raw)) return [];
-  return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+/**
+ * Secret keys, comma-separated. Unset or empty: none. Set but holding no key (`", ,"`), or a key
+ * with whitespace inside (no `Authorization: Bearer` header can carry it), cannot be what the user
+ * meant, and would leave authentication silently off or a key unusable: a start-up error. The
+ * message never repeats the value (it holds secrets).
+ */
+export function parseKeyList(raw: string | undefined, name: string): string[] {
+  if (raw === undefined || raw === '') return [];
+  const keys = raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  if (keys.length === 0) {
+    throw new StartupError(`invalid ${name}: it is set but holds no key (only commas or spaces); give at least one key, or unset ${name} to turn authentication off`);
+  }
+  const spaced = keys.findIndex((k) => /\s/.test(k));
+  if (spaced >= 0) throw new StartupError(`invalid ${name}: key ${spaced + 1} of ${keys.length} contains whitespace, which a bearer token cannot carry`);
+  return keys;
 }

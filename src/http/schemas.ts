@@ -62,7 +62,8 @@ export const predictResponse = {
 export const topkQuery = {
   type: 'object',
   properties: {
-    topk: { type: 'integer', minimum: 1, maximum: 1000, default: 5, description: 'How many classes to return (1..1000)' },
+    // Parsed strictly before validation (src/http/topk-param.ts): the maximum is the model's class count.
+    topk: { type: 'integer', minimum: 1, default: 5, description: 'How many classes to return: a decimal integer from 1 to the number of classes (1000 for resnet50); no sign, spaces, exponent or hex' },
   },
   additionalProperties: false,
 } as const;
@@ -82,5 +83,5 @@ export const sharedSchemas = [errorBody, prediction, predictResponse, healthResp
 
 /** 4xx/5xx responses every image route can give. */
 export const errorResponses = Object.fromEntries(
-  [400, 401, 413, 415, 422, 503, 504].map((s) => [s, { $ref: 'ErrorResponse#' }]),
+  [400, 401, 408, 413, 415, 422, 503, 504].map((s) => [s, { $ref: 'ErrorResponse#' }]),
 ) as Record<number, { $ref: string }>;

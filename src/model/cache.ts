@@ -22,6 +22,8 @@ export interface SourceRecord {
   integrity: string;
   fetchedAt: string;
   files: Record<string, FileRecord>;
+  /** Set when the cache was trimmed to one ONNX build (container images): no source to convert from. */
+  servingOnly?: { engine: 'onnx'; onnx: string };
 }
 
 export type CacheState =
@@ -67,7 +69,8 @@ export async function inspectCache(cacheDir: string, d: ModelDescriptor, deep = 
     if (size !== want.size) return { status: 'corrupt', dir, reason: `${rel} has ${size < 0 ? 'gone missing' : `${size} bytes, expected ${want.size}`}` };
     if (deep && (await sha256File(file)) !== want.sha256) return { status: 'corrupt', dir, reason: `${rel} does not match its recorded sha256` };
   }
-  for (const needed of [d.files.modelJson, d.files.labels]) {
+  const needs = record.servingOnly ? [record.servingOnly.onnx, d.files.labels] : [d.files.modelJson, d.files.labels];
+  for (const needed of needs) {
     if (!record.files?.[needed]) return { status: 'corrupt', dir, reason: `${needed} is not in the cache` };
   }
   return { status: 'valid', dir, record };

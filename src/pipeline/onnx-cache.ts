@@ -77,11 +77,17 @@ async function build(d: ModelDescriptor, sourceDir: string, b: OnnxBuild): Promi
   }
 }
 
+const filePrefix = (d: ModelDescriptor, b: OnnxBuild): string => `${d.name}-${b.precision}-`;
+
+/** Where the conversion for this build lives in the model's cache folder. */
+export function onnxModelPath(d: ModelDescriptor, sourceDir: string, b: OnnxBuild): string {
+  return path.join(sourceDir, 'onnx', `${filePrefix(d, b)}${cacheKey(d, b)}.onnx`);
+}
+
 export async function ensureOnnxModel(d: ModelDescriptor, sourceDir: string, b: OnnxBuild, log?: (msg: string) => void): Promise<OnnxModelFile> {
-  const key = cacheKey(d, b);
-  const prefix = `${d.name}-${b.precision}-`;
-  const name = `${prefix}${key}.onnx`;
-  const file = path.join(sourceDir, 'onnx', name);
+  const prefix = filePrefix(d, b);
+  const file = onnxModelPath(d, sourceDir, b);
+  const name = path.basename(file);
   if (await intact(file)) return { path: file, seconds: 0, converted: false };
   // A read-only image may still carry a conversion made for it elsewhere (e.g. /tmp of a prior run).
   const fallback = path.join(os.tmpdir(), 'resnet-serve', name);

@@ -6,13 +6,13 @@ import path from 'node:path';
 import type { Config } from '../config/config.js';
 import { StartupError } from '../errors.js';
 import { readLabels } from '../model/artifacts.js';
-import { inspectCache } from '../model/cache.js';
+import { inspectCache, type SourceRecord } from '../model/cache.js';
 import { readDescriptor, type ModelDescriptor } from '../model/descriptor.js';
 import { fetchModel, type ProgressFn } from '../model/fetch.js';
 import { preprocessorOptions, type PreprocessorOptions } from '../preprocess/preprocessor.js';
 import { resolveQuantizationPlan } from '../quantize/plan.js';
 import type { EngineSpec } from './engine-spec.js';
-import { ensureOnnxModel } from './onnx-cache.js';
+import { ensureOnnxModel, onnxModelPath } from './onnx-cache.js';
 
 export interface PreparedModel {
   descriptor: ModelDescriptor;
@@ -36,10 +36,10 @@ export type ModelSettings = Pick<
   'modelRepository' | 'modelName' | 'modelCacheDir' | 'modelFetch' | 'engine' | 'threads' | 'precision' | 'quantCalibration' | 'maxPixels' | 'minImageSide' | 'resizeMode'
 >;
 
-export async function ensureSource(c: ModelSettings, d: ModelDescriptor, hooks: PrepareHooks): Promise<{ dir: string; seconds: number }> {
+export async function ensureSource(c: ModelSettings, d: ModelDescriptor, hooks: PrepareHooks): Promise<{ dir: string; seconds: number; servingOnly?: SourceRecord['servingOnly'] }> {
   const started = performance.now();
   const state = await inspectCache(c.modelCacheDir, d);
-  if (state.status === 'valid') return { dir: state.dir, seconds: 0 };
+  if (state.status === 'valid') return { dir: state.dir, seconds: 0, servingOnly: state.record.servingOnly };
   if (state.status === 'corrupt') {
     throw new StartupError(`model cache ${state.dir} is corrupt (${state.reason}); re-fetch with \`npm run model:fetch -- --force\``);
   }
@@ -58,11 +58,17 @@ export async function prepareModel(c: ModelSettings, hooks: PrepareHooks = {}): 
   const labels = await readLabels(path.join(source.dir, descriptor.files.labels), descriptor);
   const modelJsonPath = path.join(source.dir, descriptor.files.modelJson);
   const preprocessing = preprocessorOptions(descriptor, c);
+  const trimmed = source.servingOnly;
+  const cannotBuild = (what: string): StartupError =>
+    new StartupError(`the model cache ${source.dir} was trimmed to serve ${trimmed?.onnx} only and cannot build ${what}; re-fetch the source (\`npm run model:fetch -- --force\`) and prepare again with the wanted ENGINE and MODEL_PRECISION, or rebuild the image with them`);
   if (c.engine === 'tfjs') {
+    if (trimmed) throw cannotBuild('the TF.js engine');
     return { descriptor, dir: source.dir, labels, preprocessing, fetchSeconds: source.seconds, convertSeconds: 0, engineSpec: { engine: 'tfjs', modelJsonPath, threads: 1 } };
   }
   const quantization = c.precision === 'int8' ? await resolveQuantizationPlan(c.quantCalibration, { preprocessing }) : undefined;
-  const onnx = await ensureOnnxModel(descriptor, source.dir, { precision: c.precision, quantization }, hooks.log);
+  const build = { precision: c.precision, quantization };
+  if (trimmed && path.join(source.dir, trimmed.onnx) !== onnxModelPath(descriptor, source.dir, build)) throw cannotBuild(`the ${c.precision} ONNX model`);
+  const onnx = await ensureOnnxModel(descriptor, source.dir, build, hooks.log);
   return {
     descriptor,
     dir: source.dir,

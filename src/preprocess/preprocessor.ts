@@ -1,7 +1,7 @@
 /** Upload bytes -> model input row: sniff, decode, resize, normalise. Built from the model descriptor. */
 import { invalidRequest, unsupportedMedia } from '../errors.js';
 import type { ModelDescriptor } from '../model/descriptor.js';
-import { decodeImage, type DecodeLimits, type Geometry } from './decode.js';
+import { decodeProbed, probeImage, type DecodeLimits, type DecodeOptions, type Geometry, type ImageProbe } from './decode.js';
 import { normalize, type Normalization } from './normalize.js';
 import { RASTER_FORMATS, sniffImageFormat, type RasterFormat } from './sniff.js';
 
@@ -64,14 +64,20 @@ export class ImagePreprocessor {
     return g.width * g.height * 3;
   }
 
-  /** Upload bytes -> a row that normalises itself into a batch. */
-  async decode(bytes: Buffer): Promise<DecodedUpload> {
+  /** Sniffs the format and reads the header only: what admission prices before any decoding. */
+  async probe(bytes: Buffer): Promise<ImageProbe> {
     if (bytes.length === 0) throw invalidRequest('empty_image', 'the image is empty (0 bytes)');
     const format = sniffImageFormat(bytes);
     if (format === undefined) {
       throw unsupportedMedia('unsupported_image', `not a supported image; send one of: ${RASTER_FORMATS.join(', ')}`);
     }
-    const { rgb, source } = await decodeImage(bytes, format, this.options.geometry, this.options.limits);
+    return probeImage(bytes, format, this.options.limits);
+  }
+
+  /** Upload bytes -> a row that normalises itself into a batch; `probe` when already read. */
+  async decode(bytes: Buffer, probe?: ImageProbe, opts: DecodeOptions = {}): Promise<DecodedUpload> {
+    const p = probe ?? (await this.probe(bytes));
+    const { rgb, source } = await decodeProbed(bytes, p, this.options.geometry, this.options.limits, opts);
     const n = this.options.normalization;
     return { row: { length: rgb.length, writeTo: (target, offset) => normalize(rgb, n, target, offset) }, source };
   }

@@ -3,14 +3,18 @@
  * the preprocessor and the dynamic batcher. Routes call it; it calls the engine. It knows nothing
  * of HTTP: failures are typed AppErrors.
  */
-import type { Config } from '../config/config.js';
-import type { EngineInfo, InferenceEngine } from '../engines/engine.js';
+import { defaultDecodeConcurrency, type Config } from '../config/config.js';
+import type { EngineInfo, EngineSpec, InferenceEngine } from '../engines/engine.js';
 import { ThreadedEngine } from '../engines/worker/threaded-engine.js';
 import { AppError, notReady } from '../errors.js';
 import type { ModelDescriptor } from '../model/descriptor.js';
-import { prepareModel, type PrepareHooks } from '../pipeline/prepare.js';
+import { prepareModel, type PreparedModel, type PrepareHooks } from '../pipeline/prepare.js';
+import { estimateDecode } from '../preprocess/decode-cost.js';
 import { ImagePreprocessor, type DecodedUpload, type PixelRow } from '../preprocess/preprocessor.js';
 import { DynamicBatcher, queueFull, type BatchObserver, type BatchRow } from './batcher.js';
+import { DecodeScheduler } from './decode-scheduler.js';
+import { MemoryBudget } from './memory-budget.js';
+import { defaultBudget, memoryLimit } from './memory-limit.js';
 import { topK, type Prediction } from './topk.js';
 
 export type ServiceState = 'idle' | 'loading' | 'ready' | 'draining' | 'stopped' | 'failed';
@@ -42,9 +46,31 @@ export interface LoadReport {
   convertSeconds: number;
   loadSeconds: number;
   warmupSeconds: number;
+  /** What admission may charge, and where that figure came from. */
+  memoryBudgetBytes: number;
+  memoryBudgetSource: 'MEMORY_BUDGET' | 'cgroup' | 'machine';
 }
 
 export type ServiceSettings = Config;
+
+/** Builds the engine for a prepared model; `onFatal` reports its death after start. */
+export type EngineFactory = (spec: EngineSpec, onFatal: (err: Error) => void) => Promise<InferenceEngine>;
+
+/** What the service is built from; defaults are the production ones (tests swap them). */
+export interface ServiceDeps {
+  /** Default: the engine in a worker thread. */
+  engineFactory?: EngineFactory;
+  /** Default: fetch/convert/quantize as configured (`prepareModel`). */
+  prepare?: (config: Config, hooks: PrepareHooks) => Promise<PreparedModel>;
+  /** Memory the process may use, and its resident size once loaded (defaults: cgroup, RSS). */
+  memory?: { limit: () => { bytes: number; source: 'cgroup' | 'machine' }; residentBytes: () => number };
+}
+
+/** Deadline (performance.now() ms) and abort signal of the request the work is for. */
+export interface WorkContext {
+  signal?: AbortSignal;
+  deadlineAt?: number;
+}
 
 interface Loaded {
   descriptor: ModelDescriptor;
@@ -61,12 +87,23 @@ export class InferenceService {
   /** Images admitted and not yet answered: decoding, queued or in the running batch. */
   private inflight = 0;
   report: LoadReport | undefined;
+  /** Bytes admission hands out; its capacity is set at start unless MEMORY_BUDGET sets it. */
+  readonly memory: MemoryBudget;
+  readonly decoder: DecodeScheduler;
 
   constructor(
     private readonly config: ServiceSettings,
     private readonly observer: ServiceObserver = noopObserver,
     private readonly onFatal: (err: Error) => void = () => {},
-  ) {}
+    private readonly deps: ServiceDeps = {},
+  ) {
+    this.memory = new MemoryBudget(config.memoryBudget ?? Number.POSITIVE_INFINITY);
+    this.decoder = new DecodeScheduler(this.memory, {
+      slots: config.decodeConcurrency ?? defaultDecodeConcurrency(),
+      expensiveSlots: 1,
+      maxWaitMs: config.admissionWaitMs,
+    });
+  }
 
   get state(): ServiceState {
     return this.current;
@@ -87,10 +124,10 @@ export class InferenceService {
   }
 
   /**
-   * Reserves room for `images` images before any work is spent on them (the upload is not even
-   * read yet), or refuses at once with 503 queue_full: under overload, a refusal costs no decoding
-   * or inference (only its HTTP handling) and memory stays bounded. Call the returned function
-   * when the request ends, however it ends.
+   * Reserves room for `images` images before any decoding or inference is spent on them, or
+   * refuses at once with 503 queue_full: under overload, a refusal costs no decoding or inference
+   * (only its HTTP handling). Memory is admitted separately (`memory`, `decoder`). Call the
+   * returned function when the request ends, however it ends.
    */
   admit(images = 1): () => void {
     this.need();
@@ -109,14 +146,19 @@ export class InferenceService {
     };
   }
 
+  /** Throws what a request would get now if the service cannot take work (loading, failed, stopping). */
+  checkServing(): void {
+    this.need();
+  }
+
   /** Fetch if needed, load the engine in its worker, run one warm-up inference; then ready. */
   async start(hooks: PrepareHooks = {}): Promise<LoadReport> {
     if (this.current !== 'idle') throw new Error(`start() called in state ${this.current}`);
     this.current = 'loading';
     try {
-      const prepared = await prepareModel(this.config, hooks);
+      const prepared = await (this.deps.prepare ?? prepareModel)(this.config, hooks);
       const loadStarted = performance.now();
-      const engine = await ThreadedEngine.start(prepared.engineSpec, (err) => this.fail(err));
+      const engine = await (this.deps.engineFactory ?? ThreadedEngine.start)(prepared.engineSpec, (err) => this.fail(err));
       const loadSeconds = (performance.now() - loadStarted) / 1000;
       const d = prepared.descriptor;
       const preprocessor = new ImagePreprocessor(prepared.preprocessing);
@@ -130,7 +172,7 @@ export class InferenceService {
       const warmStarted = performance.now();
       await engine.run({ data: new Float32Array(preprocessor.rowLength), dims: [1, d.input.height, d.input.width, d.input.channels] });
       const warmupSeconds = (performance.now() - warmStarted) / 1000;
-      this.report = { fetchSeconds: prepared.fetchSeconds, convertSeconds: prepared.convertSeconds, loadSeconds, warmupSeconds };
+      this.report = { fetchSeconds: prepared.fetchSeconds, convertSeconds: prepared.convertSeconds, loadSeconds, warmupSeconds, ...this.sizeBudget() };
       if (this.current === 'loading') this.current = 'ready';
       return this.report;
     } catch (err) {
@@ -138,6 +180,15 @@ export class InferenceService {
       this.failure = err as Error;
       throw err;
     }
+  }
+
+  /** MEMORY_BUDGET, or the limit minus what the process holds now that the model is loaded. */
+  private sizeBudget(): Pick<LoadReport, 'memoryBudgetBytes' | 'memoryBudgetSource'> {
+    if (this.config.memoryBudget !== undefined) return { memoryBudgetBytes: this.config.memoryBudget, memoryBudgetSource: 'MEMORY_BUDGET' };
+    const limit = (this.deps.memory?.limit ?? memoryLimit)();
+    const resident = (this.deps.memory?.residentBytes ?? (() => process.memoryUsage.rss()))();
+    this.memory.capacity = defaultBudget(limit.bytes, resident);
+    return { memoryBudgetBytes: this.memory.capacity, memoryBudgetSource: limit.source };
   }
 
   private fail(err: Error): void {
@@ -155,9 +206,9 @@ export class InferenceService {
   }
 
   /** Classifies one encoded image. `signal` aborts waiting (deadline or client gone). */
-  async classify(bytes: Buffer, topk: number, signal?: AbortSignal): Promise<Classification> {
+  async classify(bytes: Buffer, topk: number, signal?: AbortSignal, deadlineAt?: number): Promise<Classification> {
     const l = this.need();
-    const pre = await this.decode(l, bytes);
+    const pre = await this.decode(l, bytes, { signal, deadlineAt });
     const t1 = performance.now();
     const probs = await this.submit(l, pre.row, signal);
     return {
@@ -168,14 +219,30 @@ export class InferenceService {
   }
 
   /** Decodes one image into an input row that writes itself into its batch (for protocols that batch themselves). */
-  async preprocess(bytes: Buffer): Promise<PixelRow> {
-    return (await this.decode(this.need(), bytes)).row;
+  async preprocess(bytes: Buffer, signal?: AbortSignal, deadlineAt?: number): Promise<PixelRow> {
+    return (await this.decode(this.need(), bytes, { signal, deadlineAt })).row;
   }
 
-  /** Decodes one upload, timed (and reported to the metrics) once. */
-  private async decode(l: Loaded, bytes: Buffer): Promise<DecodedUpload & { ms: number }> {
+  /**
+   * Decodes one upload: header first, then the decode itself through the scheduler, charged its
+   * estimated peak memory until libvips has returned (whether or not its request is still there),
+   * stopped by libvips at the deadline, and never started when the estimate says it could not end
+   * in time. Timed (and reported to the metrics) once.
+   */
+  private async decode(l: Loaded, bytes: Buffer, ctx: WorkContext): Promise<DecodedUpload & { ms: number }> {
     const t0 = performance.now();
-    const decoded = await l.preprocessor.decode(bytes);
+    const probe = await l.preprocessor.probe(bytes);
+    const cost = estimateDecode(probe);
+    const deadlineAt = ctx.deadlineAt ?? t0 + this.config.requestTimeoutMs;
+    const decoded = await this.decoder.run(
+      cost,
+      async () => {
+        const left = deadlineAt - performance.now();
+        if (left < cost.cpuMs) throw tooLateToDecode(this.config.requestTimeoutMs, cost.cpuMs, left);
+        return l.preprocessor.decode(bytes, probe, { timeoutSeconds: Math.max(1, Math.ceil(left / 1000)) });
+      },
+      ctx.signal,
+    );
     const ms = performance.now() - t0;
     this.observer.preprocessed(ms / 1000);
     return { ...decoded, ms };
@@ -221,3 +288,10 @@ export class InferenceService {
     return this.loaded ? this.loaded.engine.stats() : {};
   }
 }
+
+const tooLateToDecode = (deadlineMs: number, estimateMs: number, leftMs: number): AppError =>
+  new AppError(
+    'timeout',
+    'deadline_exceeded',
+    `the request was not served within its ${deadlineMs} ms deadline: decoding this image takes about ${Math.round(estimateMs)} ms and ${Math.max(0, Math.round(leftMs))} ms were left`,
+  );

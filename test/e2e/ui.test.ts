@@ -1,33 +1,22 @@
 /**
  * The web page in a real headless Chromium against the real app and model on an ephemeral port:
  * what a person sees while the model loads, after it is ready, for refused files, and with the
- * keyboard. Chromium is Debian's /usr/bin/chromium (CHROMIUM_PATH overrides); CI installs it, so
- * its absence fails the test instead of skipping it.
+ * keyboard. Runs as `npm run test:e2e` (Debian's /usr/bin/chromium, CHROMIUM_PATH overrides; its
+ * absence stops the run with one message); CI installs Chromium and runs it.
  *
  * The page's screenshot lands in test/artifacts/ui.png; with UPDATE_SCREENSHOT=1 it is also copied
  * to docs/screenshot.png (the README's; committed, so normal runs leave it alone).
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PAGE_CSP } from '../../src/http/routes/ui.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/browser.js';
 import { EDGE, PROJECT, SMOKE } from '../helpers/paths.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-// Without the background-networking flags Chromium keeps dialling out on a closed network.
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--headless',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const ARTIFACT = path.join(PROJECT, 'test', 'artifacts', 'ui.png');
 const DOCS_SCREENSHOT = path.join(PROJECT, 'docs', 'screenshot.png');
 const WAIT = { timeout: 45_000 };
@@ -60,9 +49,6 @@ const card = (page: Page, fileName: string, state?: 'done' | 'error'): Locator =
 const texts = (l: Locator): Promise<string[]> => l.allTextContents().then((all) => all.map((s) => s.trim()));
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH. CI installs it; this test does not skip.`);
-  }
   // Not loaded yet: the first test sees the page while the model loads, then loads it itself.
   t = await createTestApp({ maxUploadBytes: 1024 * 1024 }, { load: false });
   await t.app.listen({ port: 0, host: '127.0.0.1' });

@@ -6,6 +6,7 @@
 import { loadConfig } from '../../src/config/config.js';
 import { readDescriptor } from '../../src/model/descriptor.js';
 import { ensureSource } from '../../src/pipeline/prepare.js';
+import { stopRun } from './stop-run.js';
 
 export default async function setup(): Promise<void> {
   const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent' });
@@ -13,6 +14,6 @@ export default async function setup(): Promise<void> {
   try {
     await ensureSource(config, d, {});
   } catch (err) {
-    throw new Error(`the tests need the model: ${(err as Error).message}`);
+    stopRun(`the tests need the model: ${(err as Error).message}`);
   }
 }

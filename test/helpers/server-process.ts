@@ -68,7 +68,8 @@ export async function startServer(env: Record<string, string> = {}, opts: StartO
   const args = opts.fromSource ? ['--import', 'tsx', path.join(PROJECT, 'src', 'server.ts')] : [path.join(PROJECT, 'dist', 'server.js')];
   const child = spawn(process.execPath, args, {
     cwd: PROJECT,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+    // An ephemeral gRPC port unless asked: servers started side by side never collide on 8001.
+    env: { ...process.env, PORT: String(port), GRPC_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

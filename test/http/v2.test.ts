@@ -1,7 +1,9 @@
 /**
- * Open Inference Protocol (KServe v2) against the real app and model: metadata, both input kinds,
- * a batch of distinct images, the classification extension, and every client error's status and
- * `{"error"}` body. Engine-agnostic (ENGINE picks it); few images, as inference is slow on TF.js.
+ * Open Inference Protocol (KServe v2) against the real app and model: metadata, both model entries
+ * (one per input form), a batch of distinct images, the classification extension, and every client
+ * error's status and `{"error"}` body. Every response is checked against the official OpenAPI
+ * schemas (test/helpers/v2-spec.ts). Engine-agnostic (ENGINE picks it); few images, as inference is
+ * slow on TF.js.
  */
 import path from 'node:path';
 import request from 'supertest';
@@ -10,8 +12,11 @@ import { v2BodyLimit } from '../../src/http/v2/routes.js';
 import { rowValues } from '../../src/preprocess/preprocessor.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { EDGE, SMOKE, SMOKE_LABELS, readImage } from '../helpers/paths.js';
+import { argmax } from '../helpers/tensors.js';
+import { v2Requests } from '../helpers/v2-spec.js';
 
 let t: TestApp;
+let http: ReturnType<typeof v2Requests>;
 const base64 = (file: string): string => readImage(file).toString('base64');
 const BEAGLE = path.join(SMOKE, 'beagle.jpg');
 const BEAGLE_INDEX = 162;
@@ -25,13 +30,9 @@ interface Output {
   data: (number | string)[];
 }
 
-const infer = (body: unknown, url = '/v2/models/resnet50/infer') => request(t.app.server).post(url).send(body as object);
+const TENSOR_URL = '/v2/models/resnet50_tensor/infer';
+const infer = (body: unknown, url = '/v2/models/resnet50/infer') => http.post(url).send(body as object);
 const imageInput = (data: unknown[], shape: number[] = [data.length]) => ({ inputs: [{ name: 'image', datatype: 'BYTES', shape, data }] });
-function argmax(xs: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < xs.length; i++) if (xs[i] > xs[best]) best = i;
-  return best;
-}
 
 /** Every v2 error: JSON `{"error": "<message>"}` and nothing else (no stack, no tutorial shape). */
 function expectV2Error(res: request.Response, status: number, message?: RegExp): void {
@@ -50,6 +51,7 @@ async function batchImagesComputed(): Promise<number> {
 
 beforeAll(async () => {
   t = await createTestApp();
+  http = v2Requests(t.app.server);
 });
 
 afterAll(async () => {
@@ -59,45 +61,58 @@ afterAll(async () => {
 describe('v2 server and model metadata', () => {
   it('GET /v2 describes the server and its extensions', async () => {
     for (const url of ['/v2', '/v2/']) {
-      const res = await request(t.app.server).get(url).expect(200);
-      expect(res.body).toEqual({ name: 'resnet-serve', version: expect.any(String), extensions: ['classification'] });
+      const res = await http.get(url).expect(200);
+      expect(res.body).toEqual({ name: 'resnet-serve', version: expect.any(String), extensions: ['classification', 'binary_tensor_data'] });
     }
   });
 
   it('health: live and ready are 200 once the model is loaded', async () => {
-    expect((await request(t.app.server).get('/v2/health/live').expect(200)).body).toEqual({ live: true });
-    expect((await request(t.app.server).get('/v2/health/ready').expect(200)).body).toEqual({ ready: true });
-    for (const url of ['/v2/models/resnet50/ready', '/v2/models/resnet50/versions/1/ready']) {
-      expect((await request(t.app.server).get(url).expect(200)).body).toEqual({ name: 'resnet50', ready: true });
+    expect((await http.get('/v2/health/live').expect(200)).body).toEqual({ live: true });
+    expect((await http.get('/v2/health/ready').expect(200)).body).toEqual({ ready: true });
+    for (const name of ['resnet50', 'resnet50_tensor']) {
+      for (const url of [`/v2/models/${name}/ready`, `/v2/models/${name}/versions/1/ready`]) {
+        expect((await http.get(url).expect(200)).body).toEqual({ name, ready: true });
+      }
     }
   });
 
-  it('model metadata lists inputs and outputs with datatypes and shapes (-1 for the batch)', async () => {
-    const res = await request(t.app.server).get('/v2/models/resnet50').expect(200);
-    expect(res.body).toEqual({
-      name: 'resnet50',
-      versions: ['1'],
-      platform: expect.stringMatching(/^[a-z0-9]+_[a-z0-9]+$/),
-      inputs: [
-        { name: 'image', datatype: 'BYTES', shape: [-1] },
-        { name: 'input', datatype: 'FP32', shape: [-1, 224, 224, 3] },
-      ],
-      outputs: [{ name: 'probabilities', datatype: 'FP32', shape: [-1, 1000] }],
-    });
-    const versioned = await request(t.app.server).get('/v2/models/resnet50/versions/1').expect(200);
-    expect(versioned.body).toEqual(res.body);
+  it('model metadata: one entry per input form, each listing the one input its infer takes (-1 for the batch)', async () => {
+    const outputs = [{ name: 'probabilities', datatype: 'FP32', shape: [-1, 1000] }];
+    const platform = expect.stringMatching(/^[a-z0-9]+_[a-z0-9]+$/);
+    const images = await http.get('/v2/models/resnet50').expect(200);
+    expect(images.body).toEqual({ name: 'resnet50', versions: ['1'], platform, inputs: [{ name: 'image', datatype: 'BYTES', shape: [-1] }], outputs });
+    const tensors = await http.get('/v2/models/resnet50_tensor').expect(200);
+    expect(tensors.body).toEqual({ name: 'resnet50_tensor', versions: ['1'], platform, inputs: [{ name: 'input', datatype: 'FP32', shape: [-1, 224, 224, 3] }], outputs });
+    expect((await http.get('/v2/models/resnet50/versions/1').expect(200)).body).toEqual(images.body);
+    expect((await http.get('/v2/models/resnet50_tensor/versions/1').expect(200)).body).toEqual(tensors.body);
+  });
+
+  it('a generic client that fills every input the metadata lists succeeds, for both entries', async () => {
+    const row = await serviceRow(BEAGLE);
+    for (const name of ['resnet50', 'resnet50_tensor']) {
+      const meta = (await http.get(`/v2/models/${name}`).expect(200)).body as { inputs: { name: string; datatype: string; shape: number[] }[] };
+      const inputs = meta.inputs.map((i) => ({
+        name: i.name,
+        datatype: i.datatype,
+        shape: i.shape.map((d) => (d === -1 ? 1 : d)),
+        data: i.datatype === 'BYTES' ? [base64(BEAGLE)] : row,
+      }));
+      const res = await infer({ inputs }, `/v2/models/${name}/infer`).expect(200);
+      expect(res.body.model_name).toBe(name);
+      expect(argmax((res.body.outputs as Output[])[0].data as number[])).toBe(BEAGLE_INDEX);
+    }
   });
 
   it('unknown models and versions are 404 on every model route', async () => {
     for (const url of ['/v2/models/resnet18', '/v2/models/resnet18/ready', '/v2/models/resnet18/versions/1']) {
-      expectV2Error(await request(t.app.server).get(url), 404, /unknown model 'resnet18'/);
+      expectV2Error(await http.get(url), 404, /unknown model 'resnet18'/);
     }
     expectV2Error(await infer(imageInput(['AAAA']), '/v2/models/resnet18/infer'), 404, /unknown model/);
     for (const url of ['/v2/models/resnet50/versions/2', '/v2/models/resnet50/versions/2/ready']) {
-      expectV2Error(await request(t.app.server).get(url), 404, /no version '2'/);
+      expectV2Error(await http.get(url), 404, /no version '2'/);
     }
     expectV2Error(await infer(imageInput(['AAAA']), '/v2/models/resnet50/versions/2/infer'), 404, /no version '2'/);
-    expectV2Error(await request(t.app.server).get('/v2/repository/index'), 404);
+    expectV2Error(await http.get('/v2/repository/index'), 404);
   });
 });
 
@@ -120,7 +135,7 @@ describe('v2 inference', () => {
   it('FP32: rows preprocessed by the service itself give the same probabilities as BYTES', async () => {
     expect(bytesProbabilities).toBeDefined();
     const row = await serviceRow(BEAGLE);
-    const res = await infer({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 224, 224, 3], data: row }] }).expect(200);
+    const res = await infer({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 224, 224, 3], data: row }] }, TENSOR_URL).expect(200);
     expect(res.body.id).toBeUndefined();
     const [out] = res.body.outputs as Output[];
     expect(out.shape).toEqual([1, 1000]);
@@ -131,7 +146,7 @@ describe('v2 inference', () => {
   it('FP32: nested data (shaped like the tensor) is accepted too', async () => {
     const row = await serviceRow(BEAGLE);
     const nested = [Array.from({ length: 224 }, (_, y) => Array.from({ length: 224 }, (_, x) => row.slice((y * 224 + x) * 3, (y * 224 + x) * 3 + 3)))];
-    const res = await infer({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 224, 224, 3], data: nested }] }).expect(200);
+    const res = await infer({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 224, 224, 3], data: nested }] }, TENSOR_URL).expect(200);
     expect(argmax((res.body.outputs as Output[])[0].data as number[])).toBe(BEAGLE_INDEX);
   });
 
@@ -197,21 +212,22 @@ describe('v2 admission: rows count against MAX_QUEUE together with /predict', ()
 
 describe('v2 client errors: 400 with {"error"} naming what is wrong', () => {
   const fp32 = (shape: number[], data: unknown[]) => ({ inputs: [{ name: 'input', datatype: 'FP32', shape, data }] });
+  const inferFp32 = (shape: number[], data: unknown[]) => infer(fp32(shape, data), TENSOR_URL);
 
   it('wrong datatype, unknown datatype', async () => {
     expectV2Error(await infer({ inputs: [{ name: 'image', datatype: 'FP32', shape: [1], data: [1] }] }), 400, /'image' must have datatype BYTES, got FP32/);
-    expectV2Error(await infer({ inputs: [{ name: 'input', datatype: 'FLOAT32', shape: [1], data: [1] }] }), 400, /FLOAT32.*not a v2 tensor data type/);
+    expectV2Error(await infer({ inputs: [{ name: 'input', datatype: 'FLOAT32', shape: [1], data: [1] }] }, TENSOR_URL), 400, /FLOAT32.*not a v2 tensor data type/);
   });
 
   it('shape and data length disagree', async () => {
     expectV2Error(await infer(imageInput(['AAAA'], [2])), 400, /shape \[2\]: needs 2 elements, data has 1/);
-    expectV2Error(await infer(fp32([1, 224, 224, 3], [0, 1, 2])), 400, /needs 150528 elements, data has 3/);
+    expectV2Error(await inferFp32([1, 224, 224, 3], [0, 1, 2]), 400, /needs 150528 elements, data has 3/);
     expectV2Error(await infer(imageInput([['AAAA'], ['AAAA', 'AAAA']], [2, 1])), 400, /data\[1\] has 2 elements/);
   });
 
   it('wrong shape for FP32 and for BYTES', async () => {
-    expectV2Error(await infer(fp32([1, 224, 224], [0])), 400, /must have shape \[N, 224, 224, 3\].*got \[1, 224, 224\]/);
-    expectV2Error(await infer(fp32([1, 3, 224, 224], [0])), 400, /NHWC/);
+    expectV2Error(await inferFp32([1, 224, 224], [0]), 400, /must have shape \[N, 224, 224, 3\].*got \[1, 224, 224\]/);
+    expectV2Error(await inferFp32([1, 3, 224, 224], [0]), 400, /NHWC/);
     expectV2Error(await infer(imageInput(['AAAA'], [1, 2])), 400, /must have shape \[N\] or \[N, 1\]/);
     expectV2Error(await infer(imageInput([], [0])), 400, /no rows/);
     expectV2Error(await infer(imageInput(['AAAA'], [-1])), 400, /shape/);
@@ -220,7 +236,7 @@ describe('v2 client errors: 400 with {"error"} naming what is wrong', () => {
   it('FP32 data that is not numbers', async () => {
     const data = new Array<unknown>(150528).fill(0);
     data[7] = 'x';
-    expectV2Error(await infer(fp32([1, 224, 224, 3], data)), 400, /element 7 \(row 0\) is a string/);
+    expectV2Error(await inferFp32([1, 224, 224, 3], data), 400, /element 7 \(row 0\) is a string/);
   });
 
   it('bad base64 and non-image bytes name their row', async () => {
@@ -233,15 +249,15 @@ describe('v2 client errors: 400 with {"error"} naming what is wrong', () => {
     expectV2Error(await infer(imageInput([42])), 400, /row 0: BYTES data must be base64 strings/);
   });
 
-  it('inputs: unknown name, none, or two at once', async () => {
-    expectV2Error(await infer({ inputs: [{ name: 'input_1', datatype: 'BYTES', shape: [1], data: ['AAAA'] }] }), 400, /unknown input 'input_1'.*'image'.*'input'/);
+  it('inputs: unknown name, the other entry input, none, or two at once', async () => {
+    expectV2Error(await infer({ inputs: [{ name: 'input_1', datatype: 'BYTES', shape: [1], data: ['AAAA'] }] }), 400, /takes one input, 'image' \(BYTES \[-1\]\); got input 'input_1'/);
+    const tensorInput = { name: 'input', datatype: 'FP32', shape: [1, 224, 224, 3], data: [] };
+    expectV2Error(await infer({ inputs: [tensorInput] }), 400, /'input' goes to model 'resnet50_tensor'/);
+    expectV2Error(await infer(imageInput(['AAAA']), TENSOR_URL), 400, /model 'resnet50_tensor' takes one input, 'input'.*'image' goes to model 'resnet50'/);
     expectV2Error(await infer({ inputs: [] }), 400);
     expectV2Error(await infer({}), 400);
-    expectV2Error(
-      await infer({ inputs: [imageInput(['AAAA']).inputs[0], { name: 'input', datatype: 'FP32', shape: [1, 224, 224, 3], data: [] }] }),
-      400,
-      /exactly one input/,
-    );
+    expectV2Error(await infer({ inputs: [imageInput(['AAAA']).inputs[0], tensorInput] }), 400, /'input' is one too many/);
+    expectV2Error(await infer({ inputs: [imageInput(['AAAA']).inputs[0], imageInput(['AAAA']).inputs[0]] }), 400, /'image' is one too many/);
   });
 
   it('outputs: unknown name, duplicates, bad classification counts', async () => {
@@ -258,12 +274,12 @@ describe('v2 client errors: 400 with {"error"} naming what is wrong', () => {
   });
 
   it('not JSON: malformed body 400, other content types 415', async () => {
-    const bad = await request(t.app.server).post('/v2/models/resnet50/infer').set('content-type', 'application/json').send('{"inputs": [');
-    expectV2Error(bad, 400);
-    const raw = await request(t.app.server).post('/v2/models/resnet50/infer').set('content-type', 'application/octet-stream').send(Buffer.from('abc'));
-    expectV2Error(raw, 415, /JSON/);
-    const multipart = await request(t.app.server).post('/v2/models/resnet50/infer').attach('image', BEAGLE);
-    expectV2Error(multipart, 415, /JSON/);
+    const url = '/v2/models/resnet50/infer';
+    expectV2Error(await http.post(url).set('content-type', 'application/json').send('{"inputs": ['), 400, /not valid JSON/);
+    const raw = await http.post(url).set('content-type', 'application/octet-stream').send(Buffer.from('abc'));
+    expectV2Error(raw, 415, /JSON.*Inference-Header-Content-Length/);
+    expectV2Error(await http.post(url).attach('image', BEAGLE), 415, /JSON/);
+    expectV2Error(await http.post(url).set('content-type', 'text/plain').send('{}'), 415);
   });
 
   it('413: an image over MAX_UPLOAD_BYTES (its row named), or a body over the base64 of it', async () => {
@@ -272,7 +288,7 @@ describe('v2 client errors: 400 with {"error"} naming what is wrong', () => {
     expect(tooBig.length).toBeLessThan(v2BodyLimit(max) - 1024); // the body itself is within the limit
     expectV2Error(await infer(imageInput([base64(BEAGLE), tooBig])), 413, /row 1: .*limit is/);
     const body = JSON.stringify(imageInput(['A'.repeat(v2BodyLimit(max))]));
-    const res = await request(t.app.server).post('/v2/models/resnet50/infer').set('content-type', 'application/json').send(body);
+    const res = await http.post('/v2/models/resnet50/infer').set('content-type', 'application/json').send(body);
     expectV2Error(res, 413);
   });
 });

@@ -3,7 +3,7 @@
  * are real routes answering what each probe expects, one port (the config default, 5000) appears
  * everywhere, and one image name and tag are used by the Dockerfile, kustomize and the README.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -95,9 +95,28 @@ describe('one port everywhere: 5000', () => {
   });
 });
 
+describe('the Node line', () => {
+  // One line everywhere: .nvmrc (what CI installs), engines.node, @types/node, the Dockerfile's base,
+  // and every place the docs name a Node version or a node base image.
+  it('is the same in .nvmrc, package.json, the Dockerfile, the docs and the manifests', () => {
+    const line = readFileSync(path.join(PROJECT, '.nvmrc'), 'utf8').trim();
+    const manifest = JSON.parse(readFileSync(path.join(PROJECT, 'package.json'), 'utf8')) as { engines: { node: string }; devDependencies: Record<string, string> };
+    expect(manifest.engines.node).toBe(`>=${line}`);
+    expect(manifest.devDependencies['@types/node']).toMatch(new RegExp(`^\\^${line}\\.`));
+    expect(globalArgs().NODE_IMAGE).toBe(`node:${line}-bookworm-slim`);
+    const docs = ['README.md', ...readdirSync(path.join(PROJECT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`), ...readdirSync(path.join(PROJECT, 'k8s'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.yaml')).map((f) => `k8s/${f}`)];
+    for (const doc of docs) {
+      const text = readFileSync(path.join(PROJECT, doc), 'utf8');
+      for (const m of text.matchAll(/node:(\d+)-|Node(?:\.js)? (\d+)(?![\d.]*\s*(?:ms|s|MB))/g)) {
+        expect(`${doc}: ${m[0]}`).toBe(`${doc}: ${m[0].replace(m[1] ?? m[2], line)}`);
+      }
+    }
+  });
+});
+
 describe('the Dockerfile', () => {
-  it('builds on node:20-bookworm-slim, runs as numeric uid 1000, offline, and is healthy only when ready', () => {
-    expect(globalArgs().NODE_IMAGE).toBe('node:20-bookworm-slim');
+  it('builds on node:24-bookworm-slim, runs as numeric uid 1000, offline, and is healthy only when ready', () => {
+    expect(globalArgs().NODE_IMAGE).toBe('node:24-bookworm-slim');
     const all = dockerfile();
     expect(all.filter((i) => i.op === 'FROM').length).toBeGreaterThanOrEqual(2); // multi-stage
     const runtime = runtimeStage();
@@ -129,7 +148,7 @@ describe('the build context', () => {
     expect(rules[0]).toBe('*');
     // The web page is served from the project folder at run time: it must reach the image.
     expect(path.relative(PROJECT, PUBLIC_DIR)).toBe('public');
-    for (const needed of ['package.json', 'package-lock.json', '.npmrc', 'tsconfig.json', 'tsconfig.build.json', 'src/', 'public/', 'models/']) {
+    for (const needed of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src/', 'public/', 'models/']) {
       expect(rules, `.dockerignore lets ${needed} in`).toContain(`!${needed}`);
     }
     expect(rules, 'the local model cache stays out (the build prepares its own)').toContain('models/cache/');
@@ -167,7 +186,7 @@ describe('one image name and tag: Dockerfile, kustomize, README', () => {
       `--image=${IMAGE_REF}`,
       '--port 5000',
       '--port 80 --target-port 5000',
-      'kubectl apply -k k8s/',
+      'kubectl apply -k k8s/base',
       'kubectl rollout status',
       'kubectl rollout undo',
     ]) {

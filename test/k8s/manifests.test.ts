@@ -46,7 +46,7 @@ function bytes(q: string): number {
   return Number(m[1]) * (m[2] ? unit[m[2]] : 1);
 }
 
-describe('k8s/ files', () => {
+describe('k8s/base files', () => {
   it('every file parses as YAML', () => {
     for (const f of [...manifestFiles(), 'kustomization.yaml']) {
       expect(() => parseYaml(readFileSync(path.join(K8S_DIR, f), 'utf8'), f), f).not.toThrow();
@@ -56,7 +56,7 @@ describe('k8s/ files', () => {
   it('every document validates against the Kubernetes API schema', () => {
     const objs = rawObjects();
     expect(objs.map((o) => o.obj.kind).sort()).toEqual(['Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'Service']);
-    for (const { file, obj } of objs) validateObject(obj, `k8s/${file}`);
+    for (const { file, obj } of objs) validateObject(obj, `k8s/base/${file}`);
   });
 
   it('the kustomization lists exactly the manifest files', () => {
@@ -70,17 +70,24 @@ describe('k8s/ files', () => {
   });
 });
 
-describe('kubectl kustomize k8s', () => {
+describe('kubectl kustomize k8s/base', () => {
   it('renders, and every rendered object validates', () => {
     const objs = renderedObjects();
     expect(objs.map((o) => o.kind).sort()).toEqual(['Deployment', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'Service']);
-    for (const o of objs) validateObject(o, 'kubectl kustomize k8s');
+    for (const o of objs) validateObject(o, 'kubectl kustomize k8s/base');
   });
 
   it('sets the registry image and the common labels', () => {
     const objs = renderedObjects();
     expect(container(objs).image).toBe(IMAGE_REF);
-    const common = { 'app.kubernetes.io/name': 'resnet-serve', 'app.kubernetes.io/part-of': 'resnet-serve', 'app.kubernetes.io/managed-by': 'kustomize' };
+    const tag = kustomization().images[0].newTag;
+    const common = {
+      'app.kubernetes.io/name': 'resnet-serve',
+      'app.kubernetes.io/instance': 'resnet-serve',
+      'app.kubernetes.io/version': tag, // the recommended version label is the image tag
+      'app.kubernetes.io/part-of': 'resnet-serve',
+      'app.kubernetes.io/managed-by': 'kustomize',
+    };
     for (const o of objs) expect(o.metadata.labels, `${o.kind} labels`).toMatchObject(common);
     expect(podLabels(objs)).toMatchObject(common);
     // Selectors are immutable on a Deployment: they keep to the one stable label.

@@ -1,6 +1,7 @@
 /**
- * Reads what ships the service: the Kubernetes manifests in k8s/ (as files and as kustomize renders
- * them), the Dockerfile, and the README's deployment block. Tests only.
+ * Reads what ships the service: the Kubernetes manifests in k8s/base (as files and as kustomize
+ * renders them) and in the optional overlays beside it, the Dockerfile, and the README's deployment
+ * block. Tests only.
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -9,10 +10,13 @@ import { HorizontalPodAutoscaler, type IHorizontalPodAutoscaler } from 'kubernet
 import { Deployment, type IDeployment } from 'kubernetes-models/apps/v1';
 import { PodDisruptionBudget, type IPodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { Service, type IContainer, type IPodSpec, type IService } from 'kubernetes-models/v1';
+import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1';
+import { PodMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { parseAllDocuments } from 'yaml';
 import { PROJECT } from '../helpers/paths.js';
 
-export const K8S_DIR = path.join(PROJECT, 'k8s');
+export const K8S_ROOT = path.join(PROJECT, 'k8s');
+export const K8S_DIR = path.join(K8S_ROOT, 'base');
 export const DOCKERFILE = path.join(PROJECT, 'Dockerfile');
 export const README = path.join(PROJECT, 'README.md');
 
@@ -48,6 +52,8 @@ const MODELS: Record<string, new (data: never) => Validatable> = {
   'v1/Service': Service as never,
   'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler as never,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget as never,
+  'keda.sh/v1alpha1/ScaledObject': ScaledObject as never,
+  'monitoring.coreos.com/v1/PodMonitor': PodMonitor as never,
 };
 
 /** Parses a multi-document YAML text; any YAML error throws with the source name. */
@@ -73,7 +79,7 @@ export function validateObject(obj: K8sObject, source: string): void {
 
 /** The resource files kustomization.yaml lists, parsed. */
 export function kustomization(): { resources: string[]; images: { name: string; newName: string; newTag: string }[]; labels: unknown[] } {
-  const [k] = parseYaml(readFileSync(path.join(K8S_DIR, 'kustomization.yaml'), 'utf8'), 'k8s/kustomization.yaml') as unknown as [
+  const [k] = parseYaml(readFileSync(path.join(K8S_DIR, 'kustomization.yaml'), 'utf8'), 'k8s/base/kustomization.yaml') as unknown as [
     { resources: string[]; images: { name: string; newName: string; newTag: string }[]; labels: unknown[] },
   ];
   return k;
@@ -86,28 +92,31 @@ export function manifestFiles(): string[] {
 }
 
 export function rawObjects(): { file: string; obj: K8sObject }[] {
-  return manifestFiles().flatMap((file) => parseYaml(readFileSync(path.join(K8S_DIR, file), 'utf8'), `k8s/${file}`).map((obj) => ({ file, obj })));
+  return manifestFiles().flatMap((file) => parseYaml(readFileSync(path.join(K8S_DIR, file), 'utf8'), `k8s/base/${file}`).map((obj) => ({ file, obj })));
 }
 
-let rendered: string | undefined;
+const rendered = new Map<string, string>();
 
-/** `kubectl kustomize k8s`, once per test file. Without kubectl this fails, saying how to get it. */
-export function renderKustomize(): string {
-  if (rendered !== undefined) return rendered;
+/** `kubectl kustomize k8s/<folder>`, once per folder and test file. Without kubectl this fails, saying how to get it. */
+export function renderKustomize(folder = 'base'): string {
+  const done = rendered.get(folder);
+  if (done !== undefined) return done;
+  let text: string;
   try {
-    rendered = execFileSync('kubectl', ['kustomize', K8S_DIR], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+    text = execFileSync('kubectl', ['kustomize', path.join(K8S_ROOT, folder)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
     if (e.code === 'ENOENT') {
       throw new Error('kubectl is not installed (not on PATH): the k8s tests render k8s/ with `kubectl kustomize`. Install it, e.g. `apt-get install -y kubectl` (CI does this).', { cause: err });
     }
-    throw new Error(`kubectl kustomize k8s failed: ${e.stderr ?? e.message}`, { cause: err });
+    throw new Error(`kubectl kustomize k8s/${folder} failed: ${e.stderr ?? e.message}`, { cause: err });
   }
-  return rendered;
+  rendered.set(folder, text);
+  return text;
 }
 
-export function renderedObjects(): K8sObject[] {
-  return parseYaml(renderKustomize(), 'kubectl kustomize k8s');
+export function renderedObjects(folder = 'base'): K8sObject[] {
+  return parseYaml(renderKustomize(folder), `kubectl kustomize k8s/${folder}`);
 }
 
 export function find<K extends keyof Kinds>(objs: K8sObject[], kind: K): Kinds[K] {

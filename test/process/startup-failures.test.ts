@@ -104,4 +104,14 @@ describe('start-up failures', () => {
     expect(r.fatal).toHaveLength(1);
     expect(r.fatal[0].err).toBe('invalid MAX_BATCH_SIZE="lots": expected an integer from 1 to 256');
   });
+
+  it('API_KEYS set but holding no key: exit 1 instead of serving with authentication off', async () => {
+    const r = await runToExit({ API_KEYS: ', ,' });
+    expect(r.code).toBe(1);
+    expect(r.fatal).toHaveLength(1);
+    expect(r.fatal[0].err).toBe(
+      'invalid API_KEYS: it is set but holds no key (only commas or spaces); give at least one key, or unset API_KEYS to turn authentication off',
+    );
+    expect(r.output).not.toMatch(/Server listening/);
+  });
 });

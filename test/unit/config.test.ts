@@ -30,6 +30,26 @@ describe('config', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(message);
   });
 
+  it.each([', ,', ' ', ',', ' , , '])('stops on API_KEYS=%j: set but holding no key would turn authentication off', (value) => {
+    expect(() => loadConfig({ API_KEYS: value })).toThrow(
+      'invalid API_KEYS: it is set but holds no key (only commas or spaces); give at least one key, or unset API_KEYS to turn authentication off',
+    );
+  });
+
+  it('stops on an API_KEYS key with whitespace inside, without repeating the keys', () => {
+    let message = '';
+    try {
+      loadConfig({ API_KEYS: 'first-secret, second secret' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toBe('invalid API_KEYS: key 2 of 2 contains whitespace, which a bearer token cannot carry');
+  });
+
+  it('takes an empty API_KEYS as unset: no keys, authentication off', () => {
+    expect(loadConfig({ API_KEYS: '' }).apiKeys).toEqual([]);
+  });
+
   it('documents every setting with its env name', () => {
     const names = SETTINGS.map((s) => s.env);
     expect(new Set(names).size).toBe(names.length);

@@ -1,7 +1,12 @@
 /**
  * Gives every request an AbortSignal that fires at its deadline (REQUEST_TIMEOUT_MS from arrival)
- * or when the client goes away. Work waiting in the batcher listens to it, so an abandoned request
- * frees its queue slot at once and is never computed.
+ * or when the client goes away, and the deadline itself (`deadlineAt`, performance.now() ms) so
+ * that work can bound itself by what is left (libvips' decode timeout). Work waiting in the
+ * batcher or the decode scheduler listens to it, so an abandoned request frees its place at once
+ * and is never computed; a body still arriving is refused (src/http/plugins/upload-meter.ts).
+ *
+ * Backstop: a request that has not been answered a second after its deadline (some phase ignored
+ * the signal) has its connection closed: nothing a client sends holds a socket past that.
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
@@ -10,22 +15,37 @@ import { AppError } from '../../errors.js';
 declare module 'fastify' {
   interface FastifyRequest {
     deadline: AbortSignal;
+    /** `performance.now()` at which the deadline passes. */
+    deadlineAt: number;
   }
 }
+
+/** Time after the deadline for the 504 to be written before the connection is closed. */
+export const BACKSTOP_GRACE_MS = 1000;
 
 export const deadlineExceeded = (ms: number): AppError =>
   new AppError('timeout', 'deadline_exceeded', `the request was not served within its ${ms} ms deadline`);
 
 async function deadline(app: FastifyInstance, opts: { timeoutMs: number }): Promise<void> {
   app.decorateRequest('deadline', null as unknown as AbortSignal);
+  app.decorateRequest('deadlineAt', 0);
   app.addHook('onRequest', async (request, reply) => {
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(deadlineExceeded(opts.timeoutMs)), opts.timeoutMs);
+    let backstop: NodeJS.Timeout | undefined;
+    const timer = setTimeout(() => {
+      controller.abort(deadlineExceeded(opts.timeoutMs));
+      backstop = setTimeout(() => {
+        if (!reply.raw.writableFinished) request.raw.socket?.destroy();
+      }, BACKSTOP_GRACE_MS);
+      backstop.unref();
+    }, opts.timeoutMs);
     timer.unref();
     request.deadline = controller.signal;
+    request.deadlineAt = performance.now() + opts.timeoutMs;
     // The response's 'close' fires when it is finished or when the connection dropped before that.
     reply.raw.once('close', () => {
       clearTimeout(timer);
+      clearTimeout(backstop);
       if (!reply.raw.writableFinished) controller.abort(new AppError('invalid_request', 'client_closed', 'the client closed the connection'));
     });
   });

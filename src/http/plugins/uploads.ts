@@ -7,6 +7,7 @@ import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { AppError, invalidRequest } from '../../errors.js';
+import type { UploadMeter } from './upload-meter.js';
 
 export const IMAGE_FIELD = 'image';
 
@@ -15,28 +16,35 @@ export interface UploadOptions {
 }
 
 async function uploads(app: FastifyInstance, opts: UploadOptions): Promise<void> {
+  app.decorateRequest('upload', null);
   await app.register(multipart, {
     limits: { fileSize: opts.maxUploadBytes, files: 1, fields: 20, fieldSize: 64 * 1024, parts: 40, headerPairs: 100 },
   });
   const raw = (_req: FastifyRequest, body: Buffer, done: (err: Error | null, body?: Buffer) => void): void => done(null, body);
-  app.addContentTypeParser(/^image\/[\w.+-]+$/i, { parseAs: 'buffer', bodyLimit: opts.maxUploadBytes }, raw);
+  app.addContentTypeParser(/^image\/[\w.+-]+(?:;|$)/i, { parseAs: 'buffer', bodyLimit: opts.maxUploadBytes }, raw); // `; params` ignored
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: opts.maxUploadBytes }, raw);
 }
 
 export const uploadsPlugin = fp(uploads, { name: 'uploads' });
 
 async function readMultipart(request: FastifyRequest): Promise<{ image?: Buffer; others: string[] }> {
+  const reading = readParts(request);
+  // A metered body is refused the moment its meter says so (limit, budget, deadline), whatever
+  // part the parser is in: a discarded part or a long text field is not read to its end first.
+  return request.upload ? Promise.race([reading, request.upload.failed]) : reading;
+}
+
+async function readParts(request: FastifyRequest): Promise<{ image?: Buffer; others: string[] }> {
   let image: Buffer | undefined;
   const others: string[] = [];
   try {
     for await (const part of request.parts()) {
       if (part.type !== 'file') continue;
       if (part.fieldname !== IMAGE_FIELD) {
-        others.push(part.fieldname);
-        part.file.resume(); // discard, but keep reading so the limits still apply
-        continue;
+        // Refused at once: another file's bytes are never read, let alone buffered.
+        throw invalidRequest('missing_image', `send the image as multipart field "${IMAGE_FIELD}" (got file field "${part.fieldname}")`);
       }
-      image = await part.toBuffer();
+      image = await readPart(part.file, request.upload);
     }
   } catch (err) {
     // Limit errors carry a Fastify code and map precisely; anything else the parser throws here
@@ -45,6 +53,23 @@ async function readMultipart(request: FastifyRequest): Promise<{ image?: Buffer;
     throw new AppError('invalid_request', 'invalid_multipart', `malformed multipart body: ${(err as Error).message}`);
   }
   return { image, others };
+}
+
+/**
+ * Reads the image part, counting every chunk on the request's meter as it arrives (budget and
+ * limit), then joins the chunks once.
+ */
+async function readPart(file: AsyncIterable<Buffer> & { truncated?: boolean }, meter: UploadMeter | null): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of file) {
+    const refused = meter?.count(chunk.length);
+    if (refused) throw refused;
+    chunks.push(chunk);
+    length += chunk.length;
+  }
+  if (file.truncated) throw new AppError('too_large', 'upload_too_large', 'the image is larger than MAX_UPLOAD_BYTES');
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length);
 }
 
 /** The uploaded image's bytes, from whichever form the request used. */

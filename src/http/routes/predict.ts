@@ -1,19 +1,22 @@
 /** POST /predict: the Flask tutorial's API (multipart field `image`, or a raw image body). */
 import type { FastifyInstance } from 'fastify';
+import { meterUpload } from '../plugins/upload-meter.js';
 import { untilAborted } from '../plugins/deadline.js';
 import { readImage } from '../plugins/uploads.js';
 import { errorResponses, topkQuery } from '../schemas.js';
 
 export default async function predictRoutes(app: FastifyInstance): Promise<void> {
+  const { config } = app;
   app.post<{ Querystring: { topk: number } }>(
     '/predict',
     {
       config: { auth: true },
-      // Admission before the body is read: a refused upload costs no decoding and no memory.
-      onRequest: async (_request, reply) => {
-        const release = app.service.admit(1);
-        reply.raw.once('close', release);
-      },
+      // Before the body is read: a loading or stopping server refuses at once.
+      onRequest: async () => app.service.checkServing(),
+      // The body is charged to the memory budget from its first byte and bounded as it arrives;
+      // it takes no MAX_QUEUE slot while it is still arriving (a stalled upload holds only its bytes).
+      preParsing: async (request, reply, payload) =>
+        meterUpload(request, reply, payload, { budget: app.service.memory, maxUploadBytes: config.maxUploadBytes, timeoutMs: config.requestTimeoutMs }),
       schema: {
         summary: 'Classify one image',
         description:
@@ -26,7 +29,11 @@ export default async function predictRoutes(app: FastifyInstance): Promise<void>
     },
     async (request, reply) => {
       const image = await readImage(request);
-      const result = await untilAborted(app.service.classify(image, request.query.topk, request.deadline), request.deadline);
+      // The body is complete: now it competes for a slot (503 queue_full), then for memory and a
+      // decode slot in its cost lane (503 memory_busy / decoder_busy, 413 when it can never fit).
+      const release = app.service.admit(1);
+      reply.raw.once('close', release);
+      const result = await untilAborted(app.service.classify(image, request.query.topk, request.deadline, request.deadlineAt), request.deadline);
       const model = app.service.model;
       const total = reply.elapsedTime;
       void reply.header('server-timing', `preprocess;dur=${result.timings.preprocessMs.toFixed(1)}, inference;dur=${result.timings.inferenceMs.toFixed(1)}`);

@@ -70,7 +70,7 @@ export const v2ModelMetadata = {
     inputs: {
       type: 'array',
       items: { $ref: 'V2MetadataTensor#' },
-      description: 'Alternative inputs: send exactly one per request (`image` BYTES encoded images, or `input` FP32 preprocessed NHWC rows)',
+      description: 'The inputs infer takes: `image` (BYTES encoded images) for `resnet50`, `input` (FP32 preprocessed NHWC rows) for `resnet50_tensor`',
     },
     outputs: { type: 'array', items: { $ref: 'V2MetadataTensor#' } },
   },
@@ -100,12 +100,16 @@ export const v2ModelReady = {
 export const v2RequestInput = {
   $id: 'V2RequestInput',
   type: 'object',
-  required: ['name', 'shape', 'datatype', 'data'],
+  // `data` is required unless the tensor is binary (`parameters.binary_data_size`): checked in code.
+  required: ['name', 'shape', 'datatype'],
   properties: {
     name: { type: 'string', description: '`image` or `input` (see the model metadata)' },
     shape,
     datatype: { type: 'string', description: 'BYTES for `image`, FP32 for `input`' },
-    parameters: { $ref: 'V2Parameters#' },
+    parameters: {
+      $ref: 'V2Parameters#',
+      description: '`{"binary_data_size": n}`: the tensor is the next n bytes after the JSON (binary tensor data extension) instead of `data`',
+    },
     data: tensorData,
   },
 } as const;
@@ -119,7 +123,7 @@ export const v2RequestOutput = {
     parameters: {
       $ref: 'V2Parameters#',
       description:
-        '`{"classification": k}` (1..classes) returns this output as BYTES strings `"<score>:<index>:<label>"`, shape [N, k], best first (Triton classification extension)',
+        '`{"classification": k}` (1..classes) returns this output as BYTES strings `"<score>:<index>:<label>"`, shape [N, k], best first (Triton classification extension); `{"binary_data": true}` returns it as bytes after the JSON (binary tensor data extension)',
     },
   },
 } as const;
@@ -130,7 +134,7 @@ export const v2InferenceRequest = {
   required: ['inputs'],
   properties: {
     id: { type: 'string', description: 'Echoed in the response' },
-    parameters: { $ref: 'V2Parameters#' },
+    parameters: { $ref: 'V2Parameters#', description: '`{"binary_data_output": true}`: every output as binary data unless it says otherwise' },
     inputs: { type: 'array', minItems: 1, items: { $ref: 'V2RequestInput#' } },
     outputs: { type: 'array', items: { $ref: 'V2RequestOutput#' }, description: 'Outputs to return; all (`probabilities`) when absent or empty' },
   },
@@ -139,7 +143,8 @@ export const v2InferenceRequest = {
 export const v2ResponseOutput = {
   $id: 'V2ResponseOutput',
   type: 'object',
-  required: ['name', 'shape', 'datatype', 'data'],
+  // Without `data` when the output is binary (then `parameters.binary_data_size` gives its bytes).
+  required: ['name', 'shape', 'datatype'],
   properties: {
     name: { type: 'string' },
     shape,

@@ -1,6 +1,8 @@
 /**
  * The Open Inference Protocol (KServe v2) REST payloads as TypeScript types, field for field after
- * the spec (kserve/open-inference-protocol, specification/protocol/inference_rest.md).
+ * the spec (kserve/open-inference-protocol, specification/protocol/inference_rest.md), plus the
+ * parameters of Triton's binary tensor data extension (triton-inference-server/server,
+ * docs/protocol/extension_binary_data.md).
  */
 
 /** The spec's tensor data types; `BF16` came later but clients may send it. */
@@ -40,7 +42,8 @@ export interface RequestInput {
   shape: number[];
   datatype: string;
   parameters?: Parameters;
-  data: TensorData;
+  /** Absent when the tensor travels as binary data after the JSON (`parameters.binary_data_size`). */
+  data?: TensorData;
 }
 
 export interface RequestOutput {
@@ -60,7 +63,8 @@ export interface ResponseOutput {
   shape: number[];
   datatype: Datatype;
   parameters?: Parameters;
-  data: TensorScalar[];
+  /** Absent when the tensor travels as binary data after the JSON (`parameters.binary_data_size`). */
+  data?: TensorScalar[];
 }
 
 export interface InferenceResponse {

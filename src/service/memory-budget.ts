@@ -1,0 +1,104 @@
+/**
+ * The server's memory, as a budget in bytes that admission charges: upload bytes as they arrive,
+ * and each decode's estimated peak before it starts. A charge is held until the work it stands for
+ * has really ended (a decode that outlives its request keeps its charge until libvips returns), so
+ * what the budget says is in use is what the process holds, within the estimates' error.
+ */
+import { AppError } from '../errors.js';
+
+const MB = 1024 * 1024;
+export const toMB = (bytes: number): string => (bytes / MB).toFixed(0);
+
+/** Bytes held for one piece of work; released once, however the work ends. */
+export interface Charge {
+  readonly bytes: number;
+  /** Adds `bytes` if they fit in what is free now (no waiting); false when they do not. */
+  grow(bytes: number): boolean;
+  release(): void;
+}
+
+export const exceedsBudget = (needed: number, capacity: number): AppError =>
+  new AppError(
+    'too_large',
+    'image_exceeds_memory_budget',
+    `decoding this image needs about ${toMB(needed)} MB; this server's memory budget is ${toMB(capacity)} MB (send a smaller image, or a non-progressive JPEG / non-interlaced PNG)`,
+  );
+
+export const memoryBusy = (what: string): AppError =>
+  new AppError('overloaded', 'memory_busy', `server busy: not enough memory free for ${what} now; retry shortly`, { retryAfterSeconds: 1 });
+
+export class MemoryBudget {
+  private usedBytes = 0;
+  private peakBytes = 0;
+  private readonly listeners: (() => void)[] = [];
+
+  /** `capacity` may be raised or lowered later (the default is only known once the model is loaded). */
+  constructor(private capacityBytes: number) {}
+
+  get capacity(): number {
+    return this.capacityBytes;
+  }
+
+  set capacity(bytes: number) {
+    this.capacityBytes = bytes;
+    this.notify();
+  }
+
+  get used(): number {
+    return this.usedBytes;
+  }
+
+  /** Highest `used` seen since start (for tests and metrics). */
+  get peak(): number {
+    return this.peakBytes;
+  }
+
+  get free(): number {
+    return Math.max(0, this.capacityBytes - this.usedBytes);
+  }
+
+  fits(bytes: number): boolean {
+    return this.usedBytes + bytes <= this.capacityBytes;
+  }
+
+  /** Called whenever bytes are released or the capacity changes (waiters re-check then). */
+  onRelease(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Charges `bytes` if they fit now; undefined when they do not. An empty charge always fits. */
+  tryCharge(bytes: number): Charge | undefined {
+    if (bytes > 0 && !this.fits(bytes)) return undefined;
+    this.add(bytes);
+    let held = bytes;
+    let released = false;
+    return {
+      get bytes() {
+        return held;
+      },
+      grow: (more) => {
+        if (released) return false;
+        if (!this.fits(more)) return false;
+        this.add(more);
+        held += more;
+        return true;
+      },
+      release: () => {
+        if (released) return;
+        released = true;
+        this.usedBytes -= held;
+        held = 0;
+        this.notify();
+      },
+    };
+  }
+
+  private add(bytes: number): void {
+    this.usedBytes += bytes;
+    if (this.usedBytes > this.peakBytes) this.peakBytes = this.usedBytes;
+  }
+
+  private notify(): void {
+    for (const l of this.listeners) l();
+  }
+}
