@@ -31,6 +31,7 @@ export const LAYERS: readonly Layer[] = [
   { modules: ['service'], role: 'model lifecycle, dynamic batcher, top-k' },
   { modules: ['metrics'], role: 'Prometheus, observing the service' },
   { modules: ['http'], role: 'Fastify app, plugins, routes' },
+  { modules: ['grpc'], role: 'the gRPC Open Inference Protocol server (shares http/v2 codecs)' },
   { modules: ['serve'], role: 'the server process: app, service, shutdown' },
   { modules: ['cli', 'server'], role: 'entry points: resnet-serve <command>, node dist/server.js' },
 ];
