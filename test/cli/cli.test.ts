@@ -166,7 +166,7 @@ describe('resnet-serve model', () => {
 
   it.each([
     [['model', 'fetch', '--help'], /^usage: resnet-serve model fetch \[--force\]/],
-    [['help', 'model', 'prepare'], /^usage: resnet-serve model prepare/],
+    [['help', 'model', 'prepare'], /^usage: resnet-serve model prepare \[--serving-only\]/],
     [['model', 'convert', '-h'], /^usage: resnet-serve model convert --out FILE\.onnx/],
     [['model', 'quantize', '--help'], /^usage: resnet-serve model quantize \[--calibration data-free\|DIR\] \[--method minmax\|percentile\|entropy\]/],
   ])('%j prints the command help, exit 0', async (args, first) => {
@@ -204,6 +204,13 @@ describe('resnet-serve model', () => {
     const r = await run(['model', 'prepare'], { ENGINE: 'tfjs' });
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`resnet50 ready for tfjs: ${path.join(modelCacheDir, 'resnet50', 'tfjs', 'model.json')}\n`);
+  });
+
+  it('prepare --serving-only refuses the TF.js engine (it needs the source), after preparing it: exit 1', async () => {
+    const r = await run(['model', 'prepare', '--serving-only'], { ENGINE: 'tfjs' });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe(`resnet50 ready for tfjs: ${path.join(modelCacheDir, 'resnet50', 'tfjs', 'model.json')}\n`);
+    expect(r.stderr).toBe('resnet-serve model prepare: --serving-only keeps one ONNX build; the TF.js engine needs the source (ENGINE=onnx)\n');
   });
 });
 
