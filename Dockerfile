@@ -40,7 +40,8 @@ COPY package.json package-lock.json /app/
 # @img/sharp-linux-* packages, onnxruntime-node's CPU binaries ship in its tarball). Then drop what
 # Node never reads at run time, about 480 MB: TF.js (290 MB) unless the image serves it, ONNX
 # Runtime builds for other OSes/CPUs (250 MB), protobufjs' command-line tool with its own
-# node_modules (17 MB), type declarations, source maps and docs (15 MB). Finally prove the native
+# node_modules (17 MB), h5wasm's browser builds (10 MB; Node loads `h5wasm/node`), type
+# declarations, source maps and docs (15 MB). Finally prove the native
 # modules load on this base (same libc as the runtime stage), so a broken install fails the build.
 RUN cd /app \
  && npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
@@ -51,7 +52,7 @@ RUN cd /app \
  && for d in node_modules/onnxruntime-node/bin/napi-v*/*/*; do \
       case "$d" in */linux/"$arch") ;; *) rm -rf "$d" ;; esac; \
     done \
- && rm -rf node_modules/protobufjs/cli node_modules/@types \
+ && rm -rf node_modules/protobufjs/cli node_modules/@types node_modules/h5wasm/dist/iife node_modules/h5wasm/dist/esm \
  && find node_modules -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.md' \) -delete \
  && node -e "const s=require('sharp'), o=require('onnxruntime-node'); console.log('native modules load: sharp', s.versions.sharp, 'libvips', s.versions.vips, '| onnxruntime-node', require('onnxruntime-node/package.json').version)" \
  && rm -rf /root/.npm
@@ -84,6 +85,7 @@ RUN cd /app \
  && mkdir -p /out/models \
  && cp -r dist /out/dist \
  && if [ -d public ]; then cp -r public /out/public; fi \
+ && cp -r proto /out/proto \
  && cp -r models/. /out/models/ \
  && rm -rf /out/models/cache/.tmp-* /root/.npm
 
@@ -126,7 +128,8 @@ ENV NODE_ENV=production \
 # a model ever has to be converted at start. Docker gives a VOLUME a writable anonymous volume even
 # under --read-only; better, mount a tmpfs (`--tmpfs /tmp`) or, on Kubernetes, an emptyDir.
 VOLUME ["/tmp"]
-EXPOSE 5000
+# HTTP (REST, /predict, probes, metrics) and gRPC (Open Inference Protocol).
+EXPOSE 5000 8001
 
 # "healthy" = ready to classify (model loaded and warmed up), not just "process up". Docker only:
 # Kubernetes ignores HEALTHCHECK and uses the probes in k8s/base/deployment.yaml. No curl in slim: fetch.

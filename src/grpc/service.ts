@@ -100,7 +100,7 @@ export function inferenceHandlers(opts: InferenceHandlersOptions): UntypedServic
         );
         const rows = input.kind === 'images' ? input.images.length : input.rows.length;
         if (rows > 1) releases.push(service.admit(rows - 1));
-        const probabilities = await untilAborted(runBatch(service, input, deadline.signal), deadline.signal);
+        const probabilities = await untilAborted(runBatch(service, input, deadline.signal, deadline.at), deadline.signal);
         const tensors = computeOutputs(probabilities, plans, signature, (p, k) => service.topK(p, k));
         return {
           model_name: signature.name,
@@ -142,18 +142,20 @@ function inputTensors(req: ModelInferRequest): InputTensor[] {
  * An AbortSignal for the call: it fires at the sooner of the client's deadline and
  * REQUEST_TIMEOUT_MS (DEADLINE_EXCEEDED), or when the client cancels.
  */
-function callDeadline(call: ServerUnaryCall<unknown, unknown>, timeoutMs: number): { signal: AbortSignal; dispose(): void } {
+function callDeadline(call: ServerUnaryCall<unknown, unknown>, timeoutMs: number): { signal: AbortSignal; at: number; dispose(): void } {
   const controller = new AbortController();
   const deadline = call.getDeadline();
   const at = deadline instanceof Date ? deadline.getTime() : deadline;
   const clientMs = Number.isFinite(at) ? at - Date.now() : Infinity;
   const reason =
     clientMs < timeoutMs ? new AppError('timeout', 'deadline_exceeded', 'the call was not served within its deadline') : deadlineExceeded(timeoutMs);
-  const timer = setTimeout(() => controller.abort(reason), Math.max(0, Math.min(timeoutMs, clientMs)));
+  const ms = Math.max(0, Math.min(timeoutMs, clientMs));
+  const timer = setTimeout(() => controller.abort(reason), ms);
   const onCancel = (): void => controller.abort(new AppError('invalid_request', 'client_closed', 'the client cancelled the call'));
   call.once('cancelled', onCancel);
   return {
     signal: controller.signal,
+    at: performance.now() + ms,
     dispose: () => {
       clearTimeout(timer);
       call.removeListener('cancelled', onCancel);

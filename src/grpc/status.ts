@@ -19,6 +19,11 @@ export const GRPC_STATUS_BY_KIND: Record<ErrorKind, status> = {
   overloaded: status.UNAVAILABLE,
   timeout: status.DEADLINE_EXCEEDED,
   internal: status.INTERNAL,
+  // HTTP-only situations (a method on a path, a request not received in full, oversized headers):
+  // gRPC's own framing handles them, but the table stays total so a new kind cannot be forgotten.
+  method_not_allowed: status.UNIMPLEMENTED,
+  request_timeout: status.DEADLINE_EXCEEDED,
+  headers_too_large: status.RESOURCE_EXHAUSTED,
 };
 
 /** Normalises anything thrown in a call into an AppError; unknown errors are internal. */

@@ -80,6 +80,27 @@ export class Metrics implements ServiceObserver {
     registers: [this.registry],
   });
 
+  /** Read at scrape time from the budget that admission charges (see trackMemory). */
+  private memory: { readonly capacity: number; readonly used: number } | undefined;
+
+  readonly memoryBudgetBytes = new Gauge({
+    name: 'memory_budget_bytes',
+    help: 'Memory admission may hand out to uploads and decodes (MEMORY_BUDGET, or sized from the container limit at load)',
+    registers: [this.registry],
+    collect: () => {
+      if (this.memory && Number.isFinite(this.memory.capacity)) this.memoryBudgetBytes.set(this.memory.capacity);
+    },
+  });
+
+  readonly memoryInUseBytes = new Gauge({
+    name: 'memory_budget_in_use_bytes',
+    help: 'Memory admission has handed out now: uploads being received and decodes (estimated peak) in progress',
+    registers: [this.registry],
+    collect: () => {
+      if (this.memory) this.memoryInUseBytes.set(this.memory.used);
+    },
+  });
+
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }
@@ -108,6 +129,11 @@ export class Metrics implements ServiceObserver {
 
   rejected(reason: string): void {
     this.rejectedTotal.inc({ reason });
+  }
+
+  /** Exports the admission budget (capacity and use) at every scrape. */
+  trackMemory(budget: { readonly capacity: number; readonly used: number }): void {
+    this.memory = budget;
   }
 
   modelLoaded(info: ModelInfoLabels, phases: Record<string, number>): void {

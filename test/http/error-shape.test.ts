@@ -137,9 +137,11 @@ describe('Fastify and routing', () => {
     expect(res.body).toEqual(classic('upload_too_large', 'the request body is larger than 200000 bytes (MAX_UPLOAD_BYTES)'));
   });
 
-  it('a Content-Type that carries no image -> 415 naming what is accepted', async () => {
+  it('a Content-Type v2 infer cannot read -> 415 naming what is accepted', async () => {
     const res = await exchange(port, 'POST /v2/models/resnet50/infer HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: text/csv\r\nContent-Length: 3\r\n\r\na,b');
     expect(res.status).toBe(415);
-    expect(res.body).toEqual({ error: 'Content-Type text/csv is not accepted here: send JSON (Content-Type: application/json)' });
+    expect(res.body).toEqual({
+      error: 'send the inference request as JSON (Content-Type: application/json), or as binary tensor data with an Inference-Header-Content-Length header; got Content-Type text/csv',
+    });
   });
 });

@@ -31,6 +31,10 @@ describe('/metrics', () => {
     expect(m.get('inference_batch_size_sum')).toBe(1);
     expect(m.get('inference_queue_wait_seconds_count')).toBe(1);
     expect(m.get('inference_queue_depth')).toBe(0);
+    // The admission budget, sized from the machine's memory at load, nothing held between requests.
+    expect(m.get('memory_budget_bytes')).toBe(t.service.memory.capacity);
+    expect(t.service.memory.capacity).toBeGreaterThan(64 * 2 ** 20);
+    expect(m.get('memory_budget_in_use_bytes')).toBe(0);
     expect(m.get('model_load_seconds{phase="load"}')).toBe(1.5);
     expect([...m.keys()].some((k) => k.startsWith('model_info{model="resnet50",version="1"'))).toBe(true);
   });

@@ -86,7 +86,10 @@ describe('one port everywhere: 5000', () => {
     const env = envOf(container());
     expect(Number(env.PORT)).toBe(port);
     const runtime = runtimeStage();
-    expect(runtime.filter((i) => i.op === 'EXPOSE').map((i) => i.args.trim())).toEqual([`${port}`]);
+    const grpcPort = loadConfig({}).grpcPort;
+    expect(runtime.filter((i) => i.op === 'EXPOSE').map((i) => i.args.trim())).toEqual([`${port} ${grpcPort}`]);
+    expect(namedPort('grpc')).toBe(grpcPort);
+    expect(must(specOf(raw(), 'Service').ports, 'Service ports').find((p) => p.name === 'grpc')).toMatchObject({ port: grpcPort, targetPort: 'grpc' });
     expect(Number(envPairs(runtime).PORT ?? port)).toBe(port);
     expect(annotations()['prometheus.io/port']).toBe(`${port}`);
     const svcPort = must(specOf(raw(), 'Service').ports, 'Service ports')[0];

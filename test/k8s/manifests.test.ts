@@ -115,10 +115,13 @@ describe('the pieces fit together', () => {
     expect(d.strategy).toMatchObject({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0 } });
   });
 
-  it('Service: LoadBalancer, port 80 to the named container port http', () => {
+  it('Service: LoadBalancer, port 80 to the named container port http, 8001 to grpc (h2c)', () => {
     const svc = specOf(objs(), 'Service');
     expect(svc.type).toBe('LoadBalancer');
-    expect(svc.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
+    expect(svc.ports).toEqual([
+      { name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' },
+      { name: 'grpc', port: 8001, targetPort: 'grpc', protocol: 'TCP', appProtocol: 'kubernetes.io/h2c' },
+    ]);
   });
 
   it('HPA: autoscaling/v2 on CPU utilisation of the Deployment, at least 2 replicas', () => {

@@ -8,6 +8,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.js';
 import { untilAborted } from '../plugins/deadline.js';
+import { meterUpload } from '../plugins/upload-meter.js';
 import { encodeResponse, HEADER_LENGTH, inputTensors, jsonLength, splitBody } from './binary.js';
 import { readBoundedBody } from './body-reader.js';
 import { decodeInput, decodeLimits, MAX_ROWS_PER_REQUEST, v2BodyLimit } from './codec.js';
@@ -66,13 +67,15 @@ export async function inferRoutes(app: FastifyInstance, opts: { params: typeof m
       {
         config: { errorFormat: 'v2', auth: true },
         bodyLimit,
-        // Before the body is read: an unknown model is 404 and a loading one 503, whatever the body;
-        // then admission as for /predict (MAX_QUEUE images in flight, shared). The body holds at most
-        // one upload's worth of images, so one slot now; the rest once the JSON says how many rows.
-        onRequest: async (request, reply) => {
+        // Before the body is read: an unknown model is 404 and a loading one 503, whatever the body.
+        // Admission (MAX_QUEUE images in flight, shared with /predict) comes once the body is in, as
+        // for /predict: a slow or stalled upload holds only its bytes (the memory budget), no slot.
+        onRequest: async (request) => {
           resolve(request.params);
-          admit(reply, 1);
         },
+        // As /predict's: the body is charged to the memory budget from its first byte.
+        preParsing: async (request, reply, payload) =>
+          meterUpload(request, reply, payload, { budget: service.memory, maxUploadBytes: bodyLimit, timeoutMs: config.requestTimeoutMs }),
         schema: {
           summary: versioned ? 'Inference (a given version)' : 'Inference: classify a batch of images',
           description: INFER_DESCRIPTION,
@@ -97,8 +100,8 @@ export async function inferRoutes(app: FastifyInstance, opts: { params: typeof m
         const input = decodeInput(inputTensors(body.inputs, binaryParts.get(request)), signature, limits);
         const plans = planOutputs(body.outputs, signature, binaryByDefault(body.parameters));
         const rows = input.kind === 'images' ? input.images.length : input.rows.length;
-        if (rows > 1) admit(reply, rows - 1);
-        const probabilities = await untilAborted(runBatch(service, input, request.deadline), request.deadline);
+        admit(reply, rows);
+        const probabilities = await untilAborted(runBatch(service, input, request.deadline, request.deadlineAt), request.deadline);
         const tensors = computeOutputs(probabilities, plans, signature, (p, k) => service.topK(p, k));
         const head = { model_name: signature.name, model_version: signature.version, ...(body.id !== undefined ? { id: body.id } : {}) };
         const encoded = encodeResponse(head, tensors, plans);

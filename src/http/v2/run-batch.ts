@@ -11,9 +11,12 @@ import type { DecodedInput } from './codec.js';
 
 type RowService = Pick<InferenceService, 'preprocess' | 'infer'>;
 
-/** Probabilities, one vector per row of the decoded input. */
-export async function runBatch(service: RowService, input: DecodedInput, deadline: AbortSignal): Promise<Float32Array[]> {
-  const rows = input.kind === 'rows' ? input.rows : await preprocessAll(service, input.images, input.name);
+/**
+ * Probabilities, one vector per row of the decoded input. `deadline` aborts decoding and queueing
+ * alike; `deadlineAt` (performance.now() ms) lets admission skip a decode that cannot finish in time.
+ */
+export async function runBatch(service: RowService, input: DecodedInput, deadline: AbortSignal, deadlineAt?: number): Promise<Float32Array[]> {
+  const rows = input.kind === 'rows' ? input.rows : await preprocessAll(service, input.images, input.name, deadline, deadlineAt);
   const failFast = new AbortController();
   try {
     return await service.infer(rows, AbortSignal.any([deadline, failFast.signal]));
@@ -23,8 +26,8 @@ export async function runBatch(service: RowService, input: DecodedInput, deadlin
   }
 }
 
-async function preprocessAll(service: RowService, images: readonly Buffer[], input: string): Promise<PixelRow[]> {
-  const settled = await Promise.allSettled(images.map((image) => service.preprocess(image)));
+async function preprocessAll(service: RowService, images: readonly Buffer[], input: string, signal: AbortSignal, deadlineAt?: number): Promise<PixelRow[]> {
+  const settled = await Promise.allSettled(images.map((image) => service.preprocess(image, signal, deadlineAt)));
   // The first failing row is reported, whichever finished first: the same request, the same error.
   const failed = settled.findIndex((s) => s.status === 'rejected');
   if (failed >= 0) throw rowError((settled[failed] as PromiseRejectedResult).reason, input, failed);
