@@ -10,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { percentile } from './closed-loop.js';
-import { PROJECT, startServer } from './server-process.js';
+import { PROJECT } from '../test/helpers/paths.js';
+import { startServer } from '../test/helpers/server-process.js';
 
 const { values } = parseArgs({ options: { engine: { type: 'string', default: 'onnx' }, precision: { type: 'string', default: 'int8' } } });
 const beagle = await readFile(path.resolve(PROJECT, 'test', 'fixtures', 'images', 'smoke', 'beagle.jpg'));

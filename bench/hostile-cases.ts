@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { PROJECT } from './server-process.js';
+import { PROJECT } from '../test/helpers/paths.js';
 
 /** Bump when the generated content changes, so stale caches are not reused. */
 const GENERATOR_VERSION = 4;

@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { freePort, parseMetrics, startServer, type ServerProcess } from './server-process.js';
+import { freePort, parseMetrics, startServer, type ServerProcess } from '../test/helpers/server-process.js';
 
 const exec = promisify(execFile);
 

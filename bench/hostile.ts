@@ -29,7 +29,7 @@ import { hostileCases } from './hostile-cases.js';
 import { HOSTILE_OK, inHostileProcess, TRICKLE_OK } from './hostile-load.js';
 import { dockerTarget, localTarget, type Target } from './hostile-target.js';
 import { inLoadProcess } from './load-process.js';
-import { PROJECT } from './server-process.js';
+import { PROJECT } from '../test/helpers/paths.js';
 
 const pkg = JSON.parse(readFileSync(path.join(PROJECT, 'package.json'), 'utf8')) as { name: string; version: string };
 const { values } = parseArgs({

@@ -1,7 +1,7 @@
 /** Request bodies for load scripts: real JPEGs from test/fixtures and a set of broken inputs. */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { PROJECT } from './server-process.js';
+import { PROJECT } from '../test/helpers/paths.js';
 import type { RequestSpec } from './closed-loop.js';
 
 const SHARED = path.resolve(PROJECT, 'test', 'fixtures', 'images');

@@ -13,7 +13,7 @@
 import { parseArgs } from 'node:util';
 import { countBy, percentile, type Outcome } from './closed-loop.js';
 import { inLoadProcess, type Load } from './load-process.js';
-import { startServer, type ServerProcess } from './server-process.js';
+import { startServer, type ServerProcess } from '../test/helpers/server-process.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '30' }, clients: { type: 'string', default: '256' } } });
 const seconds = Number(values.seconds);

@@ -17,14 +17,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { configWith } from '../src/config/config.js';
-import { prepareModel } from '../src/model/prepare.js';
+import { prepareModel } from '../src/pipeline/prepare.js';
 import { ImagePreprocessor } from '../src/preprocess/preprocessor.js';
 import { measureEngine, type EngineResult } from './engine-only.js';
 import type { LoadResult } from './load.js';
 import { inLoadProcess } from './load-process.js';
 import { measurePreprocess, type PreprocessResult } from './preprocess.js';
 import { sampleJpegs } from './images.js';
-import { PROJECT, startServer } from './server-process.js';
+import { PROJECT } from '../test/helpers/paths.js';
+import { startServer } from '../test/helpers/server-process.js';
 
 const { values } = parseArgs({
   options: {

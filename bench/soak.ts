@@ -9,7 +9,7 @@
 import { parseArgs } from 'node:util';
 import { closedLoop, countBy, percentile } from './closed-loop.js';
 import { invalidRequests, jpegRequest, sampleJpegs } from './images.js';
-import { startServer } from './server-process.js';
+import { startServer } from '../test/helpers/server-process.js';
 
 const { values } = parseArgs({
   options: {

@@ -9,16 +9,18 @@ import path from 'node:path';
 import { PROJECT_ROOT } from '../config/config.js';
 import { StartupError } from '../errors.js';
 import { classifyCommand } from './commands/classify.js';
-import { EXIT, processIo, UsageError, type Command, type Io } from './commands/command.js';
+import { commandList, EXIT, processIo, UsageError, type Command, type Io } from './commands/command.js';
+import { modelCommand } from './commands/model/index.js';
 import { serveCommand } from './commands/serve.js';
 
-const COMMANDS: readonly Command[] = [classifyCommand, serveCommand];
+const COMMANDS: readonly Command[] = [classifyCommand, serveCommand, modelCommand];
 
 function programHelp(): string {
-  const list = COMMANDS.map((c) => `  ${c.name.padEnd(10)}${c.summary}`).join('\n');
+  const list = commandList(COMMANDS);
   return `usage: resnet-serve <command> [options]
 
-Classifies images with Keras ResNet50 (ImageNet, 1000 classes), from the command line or over HTTP.
+Classifies images with the model MODEL_NAME names (Keras ResNet50 on ImageNet by default), from the
+command line or over HTTP, and fetches and builds that model ahead of time.
 
 commands:
 ${list}
@@ -38,11 +40,25 @@ function version(): string {
   return `${pkg.version ?? 'unknown'}\n`;
 }
 
-const find = (name: string): Command | undefined => COMMANDS.find((c) => c.name === name);
+/** Walks the words naming a command down the groups: `model fetch --force` -> [model, fetch], ['--force']. */
+function resolve(words: string[]): { path: Command[]; rest: string[] } {
+  const path: Command[] = [];
+  let choices = COMMANDS;
+  let rest = words;
+  for (;;) {
+    const next = choices.find((c) => c.name === rest[0]);
+    if (!next) return { path, rest };
+    path.push(next);
+    rest = rest.slice(1);
+    choices = next.subcommands ?? [];
+  }
+}
+
+const fullName = (path: readonly Command[]): string => ['resnet-serve', ...path.map((c) => c.name)].join(' ');
 
 async function main(argv: string[], io: Io): Promise<number | undefined> {
   const [first, ...rest] = argv;
-  let command: Command | undefined;
+  let path: Command[] = [];
   try {
     if (first === undefined) throw new UsageError('no command given');
     if (first === '-h' || first === '--help') {
@@ -54,17 +70,19 @@ async function main(argv: string[], io: Io): Promise<number | undefined> {
       return EXIT.ok;
     }
     if (first === 'help') {
-      const topic = rest[0] === undefined ? undefined : find(rest[0]);
-      if (rest[0] !== undefined && !topic) throw new UsageError(`unknown command '${rest[0]}'`);
-      io.out(topic ? topic.help : programHelp());
+      const topic = resolve(rest);
+      if (topic.rest.length > 0) throw new UsageError(`unknown command '${rest.join(' ')}'`);
+      io.out(topic.path.at(-1)?.help ?? programHelp());
       return EXIT.ok;
     }
     if (first.startsWith('-')) throw new UsageError(`unknown option '${first}' (the command comes first)`);
-    command = find(first);
+    const found = resolve(argv);
+    path = found.path;
+    const command = path.at(-1);
     if (!command) throw new UsageError(`unknown command '${first}'`);
-    return await command.run(rest, io);
+    return await command.run(found.rest, io);
   } catch (err) {
-    const who = command ? `resnet-serve ${command.name}` : 'resnet-serve';
+    const who = fullName(path);
     if (err instanceof UsageError) {
       io.err(`${who}: ${err.message}\nRun '${who} --help' for usage.\n`);
       return EXIT.usage;

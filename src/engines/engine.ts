@@ -5,6 +5,9 @@
  */
 import type { EngineName } from '../config/config.js';
 
+// What it takes to build an engine: the model build pipeline's product, defined below the engines.
+export type { EngineSpec } from '../pipeline/engine-spec.js';
+
 export interface BatchInput {
   /** Row-major `[N, H, W, C]` values. */
   data: Float32Array;
@@ -36,8 +39,3 @@ export interface InferenceEngine {
   stats(): Promise<EngineStats>;
   dispose(): Promise<void>;
 }
-
-/** What it takes to build an engine; plain data, so it can cross into a worker thread. */
-export type EngineSpec =
-  | { engine: 'onnx'; modelPath: string; threads: number; precision: string }
-  | { engine: 'tfjs'; modelJsonPath: string; threads: number };

@@ -1,5 +1,5 @@
 /** ONNX Runtime (CPU) engine: the fast path. */
-import ort from './onnxruntime.js';
+import ort from '../runtime/onnxruntime.js';
 import { StartupError } from '../errors.js';
 import type { BatchInput, BatchOutput, EngineInfo, EngineStats, InferenceEngine } from './engine.js';
 

@@ -6,10 +6,31 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { StartupError } from '../errors.js';
-import type { LayersModelArtifacts, WeightSpec } from '../convert/index.js';
 import type { ModelDescriptor } from './descriptor.js';
 
-export type { LayersModelArtifacts, WeightSpec };
+/** tfjs weights-manifest entry; structurally compatible with tf.io.WeightsManifestEntry. */
+export interface WeightSpec {
+  name: string;
+  shape: number[];
+  dtype: string;
+  quantization?: {
+    dtype: string;
+    scale?: number;
+    min?: number;
+    original_dtype?: string;
+  };
+}
+
+/**
+ * The subset of tf.io.ModelArtifacts a layers model needs; a tf.io.ModelArtifacts
+ * value is assignable to it. `modelTopology` is the Keras model JSON
+ * (`{keras_version, backend, model_config}` or the bare model config).
+ */
+export interface LayersModelArtifacts {
+  modelTopology?: unknown;
+  weightSpecs?: WeightSpec[];
+  weightData?: ArrayBuffer | ArrayBuffer[];
+}
 
 interface ModelJson {
   modelTopology: Record<string, unknown>;

@@ -11,20 +11,8 @@ import type { IrModel } from '../convert/index.js';
 import { ImagePreprocessor, type PreprocessorOptions } from '../preprocess/preprocessor.js';
 import { entropyRange, histogramFor, percentileRange, type Histogram } from './histogram.js';
 import { observeTensors, type InputBatch } from './observe.js';
+import type { ImageCalibrationParams } from './quantization-plan.js';
 import { rangeOf, union, type RangeMap } from './ranges.js';
-
-export const IMAGE_METHODS = ['minmax', 'percentile', 'entropy'] as const;
-export type ImageMethod = (typeof IMAGE_METHODS)[number];
-
-export interface ImageCalibrationParams {
-  method: ImageMethod;
-  /** percentile method: share of values kept. */
-  percentile: number;
-  /** Histogram bins (percentile, entropy). */
-  bins: number;
-}
-
-export const DEFAULT_IMAGE_PARAMS: Omit<ImageCalibrationParams, 'method'> = { percentile: 99.999, bins: 2048 };
 
 /** Preprocessed images, `batchSize` at a time, in file order. */
 export function imageBatches(files: readonly string[], preprocessing: PreprocessorOptions, batchSize = 2): () => AsyncIterable<InputBatch> {

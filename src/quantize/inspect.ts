@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import onnxProto from 'onnx-proto';
-import ort from '../engines/onnxruntime.js';
+import ort from '../runtime/onnxruntime.js';
 
 const { onnx } = onnxProto;
 

@@ -2,7 +2,7 @@
  * Runs the fp32 model with ONNX Runtime and hands every requested intermediate tensor to a visitor:
  * the tensors are exposed as extra graph outputs of an instrumented copy of the model.
  */
-import ort from '../engines/onnxruntime.js';
+import ort from '../runtime/onnxruntime.js';
 import { encodeModel } from '../convert/index.js';
 import type { IrModel, IrValueInfo } from '../convert/index.js';
 

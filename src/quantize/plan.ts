@@ -7,46 +7,18 @@
  * parameters, the layers kept fp32, the preprocessing and (for images) the images' contents.
  */
 import { createHash } from 'node:crypto';
-import { availableCpus } from '../config/cpus.js';
-import type { LayersModelArtifacts } from '../convert/index.js';
-import { StartupError } from '../errors.js';
 import type { PreprocessorOptions } from '../preprocess/preprocessor.js';
-import { DEFAULT_IMAGE_PARAMS, IMAGE_METHODS, type ImageCalibrationParams, type ImageMethod } from './calibrate-images.js';
 import { readCalibrationSet, type CalibrationSet } from './calibration-set.js';
-import { quantizeLayersModel } from './quantize-model.js';
-import type { LayerPolicy } from './select.js';
 import { inputRange } from './input-range.js';
+import { DEFAULT_IMAGE_METHOD, DEFAULT_IMAGE_PARAMS, IMAGE_METHODS, type ImageCalibrationParams, type ImageMethod, type QuantizationPlan } from './quantization-plan.js';
+import type { LayerPolicy } from './select.js';
 
 /** Bump when the quantizer's output for the same inputs changes: it is part of every fingerprint. */
 export const QUANTIZER_VERSION = '1';
 /** Range = BN mean +- k BN std per channel; k chosen by measurement (see README). */
 export const DATA_FREE_K = 7;
-export const DEFAULT_IMAGE_METHOD: ImageMethod = 'percentile';
 /** Which layers stay fp32 (measured: see README). */
 export const DEFAULT_LAYERS: LayerPolicy = { firstConv: 'int8', classifier: 'int8' };
-
-export interface DataFreeCalibration {
-  kind: 'data-free';
-  k: number;
-}
-
-export interface ImageCalibration {
-  kind: 'images';
-  folder: string;
-  files: string[];
-  params: ImageCalibrationParams;
-}
-
-export interface QuantizationPlan {
-  /** How activation ranges are calibrated: `data-free-bn`, `minmax`, `percentile` or `entropy`. */
-  method: string;
-  /** Stable identity of method, parameters and calibration data: part of the ONNX cache key. */
-  fingerprint: string;
-  calibration: DataFreeCalibration | ImageCalibration;
-  layers: LayerPolicy;
-  /** The serving preprocessing: the input's value range, and how calibration images are prepared. */
-  preprocessing: PreprocessorOptions;
-}
 
 export interface PlanOptions {
   /** The serving preprocessing (descriptor + RESIZE_MODE): calibration images go through it. */
@@ -101,13 +73,4 @@ export async function resolveQuantizationPlan(setting: string, options: PlanOpti
   const { method, folder } = parseCalibrationSetting(setting, options.method ?? DEFAULT_IMAGE_METHOD);
   const set = await readCalibrationSet(folder, setting);
   return imagePlan(set, method, options.preprocessing, options.layers);
-}
-
-export async function quantizedModelBytes(artifacts: LayersModelArtifacts, plan: QuantizationPlan): Promise<Uint8Array> {
-  try {
-    return (await quantizeLayersModel(artifacts, plan, availableCpus())).bytes;
-  } catch (err) {
-    if (err instanceof StartupError) throw err;
-    throw new StartupError(`cannot build the int8 model (${plan.method}): ${(err as Error).message}`, { cause: err });
-  }
 }

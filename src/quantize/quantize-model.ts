@@ -2,15 +2,17 @@
  * Keras layers model -> int8 QDQ ONNX model: convert to the fp32 IR, choose what to quantize,
  * calibrate activation ranges (BatchNorm statistics or images), insert QDQ, encode.
  */
+import { availableCpus } from '../config/cpus.js';
 import { buildOnnxGraph, encodeModel } from '../convert/index.js';
 import type { LayersModelArtifacts } from '../convert/index.js';
+import { StartupError } from '../errors.js';
 import { batchNormStatistics, dataFreeRanges } from './calibrate-bn.js';
 import { imageBatches, observedRanges } from './calibrate-images.js';
 import { insertQdq, type QdqReport } from './qdq.js';
 import type { RangeMap } from './ranges.js';
 import { selectQuantization } from './select.js';
 import { inputRange } from './input-range.js';
-import type { QuantizationPlan } from './plan.js';
+import type { QuantizationPlan } from './quantization-plan.js';
 
 export interface QuantizeReport extends QdqReport {
   method: string;
@@ -62,4 +64,13 @@ export async function quantizeLayersModel(artifacts: LayersModelArtifacts, plan:
       seconds: { convert, calibrate, quantize: since(t) },
     },
   };
+}
+
+export async function quantizedModelBytes(artifacts: LayersModelArtifacts, plan: QuantizationPlan): Promise<Uint8Array> {
+  try {
+    return (await quantizeLayersModel(artifacts, plan, availableCpus())).bytes;
+  } catch (err) {
+    if (err instanceof StartupError) throw err;
+    throw new StartupError(`cannot build the int8 model (${plan.method}): ${(err as Error).message}`, { cause: err });
+  }
 }

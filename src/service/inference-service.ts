@@ -8,7 +8,7 @@ import type { EngineInfo, EngineSpec, InferenceEngine } from '../engines/engine.
 import { ThreadedEngine } from '../engines/worker/threaded-engine.js';
 import { AppError, notReady } from '../errors.js';
 import type { ModelDescriptor } from '../model/descriptor.js';
-import { prepareModel, type PreparedModel, type PrepareHooks } from '../model/prepare.js';
+import { prepareModel, type PreparedModel, type PrepareHooks } from '../pipeline/prepare.js';
 import { estimateDecode } from '../preprocess/decode-cost.js';
 import { ImagePreprocessor, type DecodedUpload, type PixelRow } from '../preprocess/preprocessor.js';
 import { OtelBatchTracer } from '../telemetry/batch-tracer.js';

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/config.js';
 import { EDGE, PROJECT, SMOKE } from '../helpers/paths.js';
 
 const MAIN = path.join(PROJECT, 'src', 'cli', 'main.ts');
@@ -105,6 +106,7 @@ describe('resnet-serve', () => {
     expect(r.stdout).toMatch(/^usage: resnet-serve <command> \[options\]/);
     expect(r.stdout).toMatch(/^ {2}classify /m);
     expect(r.stdout).toMatch(/^ {2}serve /m);
+    expect(r.stdout).toMatch(/^ {2}model /m);
   });
 
   it.each([
@@ -151,3 +153,64 @@ describe('resnet-serve', () => {
     expect(await exited).toBe(0);
   });
 });
+
+describe('resnet-serve model', () => {
+  const { modelCacheDir, modelRepository } = loadConfig(); // what the child reads from the same environment
+
+  it.each([[['model', '--help']], [['help', 'model']]])('%j lists the model commands, exit 0', async (args) => {
+    const r = await run(args);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^usage: resnet-serve model <command> \[options\]/);
+    for (const name of ['fetch', 'prepare', 'convert', 'quantize']) expect(r.stdout).toMatch(new RegExp(`^ {2}${name} `, 'm'));
+  });
+
+  it.each([
+    [['model', 'fetch', '--help'], /^usage: resnet-serve model fetch \[--force\]/],
+    [['help', 'model', 'prepare'], /^usage: resnet-serve model prepare \[--serving-only\]/],
+    [['model', 'convert', '-h'], /^usage: resnet-serve model convert --out FILE\.onnx/],
+    [['model', 'quantize', '--help'], /^usage: resnet-serve model quantize \[--calibration data-free\|DIR\] \[--method minmax\|percentile\|entropy\]/],
+  ])('%j prints the command help, exit 0', async (args, first) => {
+    const r = await run(args);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(first);
+  });
+
+  it.each([
+    [['model'], 'resnet-serve model', /no model command given/],
+    [['model', 'frobnicate'], 'resnet-serve model', /unknown model command 'frobnicate'/],
+    [['model', 'fetch', '--frobnicate'], 'resnet-serve model fetch', /Unknown option '--frobnicate'/],
+    [['model', 'convert'], 'resnet-serve model convert', /--out FILE is required/],
+    [['model', 'quantize', '--method', 'median'], 'resnet-serve model quantize', /--method must be one of minmax, percentile, entropy/],
+    [['model', 'quantize', '--method', 'entropy', '--calibration', 'data-free'], 'resnet-serve model quantize', /--method applies to image calibration/],
+  ])('%j is a usage error, exit 2', async (args, who, message) => {
+    const r = await run(args);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toContain(`Run '${who} --help' for usage.`);
+  });
+
+  it('fetch finds the model already cached (exit 0); an unknown model is exit 1 in one line', async () => {
+    const ok = await run(['model', 'fetch']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toBe(`resnet50 already cached in ${path.join(modelCacheDir, 'resnet50')}\n`);
+    const bad = await run(['model', 'fetch'], { MODEL_NAME: 'no-such-model' });
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toBe(`resnet-serve model fetch: cannot read model descriptor ${path.join(modelRepository, 'no-such-model', 'model.yaml')}: ENOENT\n`);
+  });
+
+  it('prepare for TF.js names the model file the engine loads', async () => {
+    const r = await run(['model', 'prepare'], { ENGINE: 'tfjs' });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`resnet50 ready for tfjs: ${path.join(modelCacheDir, 'resnet50', 'tfjs', 'model.json')}\n`);
+  });
+
+  it('prepare --serving-only refuses the TF.js engine (it needs the source), after preparing it: exit 1', async () => {
+    const r = await run(['model', 'prepare', '--serving-only'], { ENGINE: 'tfjs' });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe(`resnet50 ready for tfjs: ${path.join(modelCacheDir, 'resnet50', 'tfjs', 'model.json')}\n`);
+    expect(r.stderr).toBe('resnet-serve model prepare: --serving-only keeps one ONNX build; the TF.js engine needs the source (ENGINE=onnx)\n');
+  });
+});
+

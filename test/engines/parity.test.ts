@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configWith } from '../../src/config/config.js';
 import { OnnxEngine } from '../../src/engines/onnx-engine.js';
 import { TfjsEngine } from '../../src/engines/tfjs-engine.js';
-import { prepareModel } from '../../src/model/prepare.js';
+import { prepareModel } from '../../src/pipeline/prepare.js';
 import { ImagePreprocessor } from '../../src/preprocess/preprocessor.js';
 import { topK } from '../../src/service/topk.js';
 import { imagenetSample, readImage, SMOKE, SMOKE_LABELS } from '../helpers/paths.js';

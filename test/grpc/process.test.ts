@@ -8,7 +8,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { freePort, startServer } from '../../bench/server-process.js';
+import { freePort, startServer } from '../helpers/server-process.js';
 import { imagenetSample, readImage, SMOKE } from '../helpers/paths.js';
 import { floatsOf } from '../helpers/tensors.js';
 import { inferenceClient } from './client.js';

@@ -5,7 +5,7 @@
  * model files.
  */
 import type { BatchInput, BatchOutput, EngineInfo, EngineSpec, InferenceEngine } from '../../src/engines/engine.js';
-import type { PreparedModel } from '../../src/model/prepare.js';
+import type { PreparedModel } from '../../src/pipeline/prepare.js';
 
 export const TEST_CLASSES = 10;
 

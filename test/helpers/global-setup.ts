@@ -5,7 +5,7 @@
  */
 import { loadConfig } from '../../src/config/config.js';
 import { readDescriptor } from '../../src/model/descriptor.js';
-import { ensureSource } from '../../src/model/prepare.js';
+import { ensureSource } from '../../src/pipeline/prepare.js';
 import { stopRun } from './stop-run.js';
 
 export default async function setup(): Promise<void> {

@@ -1,4 +1,4 @@
-/** Where the test images live: test/fixtures/images, carried by the repository (see its README). Tests only. */
+/** Where the test images live: test/fixtures/images, carried by the repository (see its README). Tests and bench/ only. */
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseMetrics } from '../../bench/server-process.js';
+import { parseMetrics } from '../helpers/server-process.js';
 import { Metrics } from '../../src/metrics/metrics.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { EDGE, SMOKE } from '../helpers/paths.js';

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configWith, type Config } from '../../src/config/config.js';
 import { inspectCache } from '../../src/model/cache.js';
 import { readDescriptor, type ModelDescriptor } from '../../src/model/descriptor.js';
-import { ensureSource, prepareModel } from '../../src/model/prepare.js';
+import { ensureSource, prepareModel } from '../../src/pipeline/prepare.js';
 import { trimToServing } from '../../src/model/serving-only.js';
 
 let cacheDir: string;

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import http from 'node:http';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startServer } from '../../bench/server-process.js';
+import { startServer } from '../helpers/server-process.js';
 import { imagenetSample, readImage } from '../helpers/paths.js';
 
 interface Outcome {

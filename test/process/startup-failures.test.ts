@@ -8,7 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer } from '../../bench/server-process.js';
+import { startServer } from '../helpers/server-process.js';
 import { PROJECT } from '../helpers/paths.js';
 
 const REAL_CACHE = path.join(PROJECT, 'models', 'cache', 'resnet50');

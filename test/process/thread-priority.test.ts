@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { startServer, statFields } from '../../bench/server-process.js';
+import { startServer, statFields } from '../helpers/server-process.js';
 import path from 'node:path';
 import { readImage, SMOKE } from '../helpers/paths.js';
 

@@ -17,11 +17,13 @@ import type { LayersModelArtifacts } from '../../src/convert/index.js';
 import { OnnxEngine } from '../../src/engines/onnx-engine.js';
 import { readLayersModel } from '../../src/model/artifacts.js';
 import { readDescriptor } from '../../src/model/descriptor.js';
-import { ensureOnnxModel } from '../../src/model/onnx-cache.js';
-import { ensureSource } from '../../src/model/prepare.js';
+import { ensureOnnxModel } from '../../src/pipeline/onnx-cache.js';
+import { ensureSource } from '../../src/pipeline/prepare.js';
 import { ImagePreprocessor, preprocessorOptions, type PreprocessorOptions } from '../../src/preprocess/preprocessor.js';
 import { optimizedOpCounts } from '../../src/quantize/inspect.js';
-import { dataFreePlan, DEFAULT_IMAGE_METHOD, DEFAULT_LAYERS, imagePlan, quantizedModelBytes, type QuantizationPlan } from '../../src/quantize/plan.js';
+import { dataFreePlan, DEFAULT_LAYERS, imagePlan } from '../../src/quantize/plan.js';
+import { DEFAULT_IMAGE_METHOD, type QuantizationPlan } from '../../src/quantize/quantization-plan.js';
+import { quantizedModelBytes } from '../../src/quantize/quantize-model.js';
 import { imagenetSample, SMOKE, SMOKE_LABELS } from '../helpers/paths.js';
 
 const ROW = 224 * 224 * 3;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StartupError } from '../../src/errors.js';
 import { readDescriptor, type ModelDescriptor } from '../../src/model/descriptor.js';
-import { cacheKey } from '../../src/model/onnx-cache.js';
+import { cacheKey } from '../../src/pipeline/onnx-cache.js';
 import { preprocessorOptions, type PreprocessorOptions } from '../../src/preprocess/preprocessor.js';
 import { dataFreePlan, parseCalibrationSetting, resolveQuantizationPlan } from '../../src/quantize/plan.js';
 import { PROJECT, SMOKE } from '../helpers/paths.js';

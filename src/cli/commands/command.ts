@@ -25,7 +25,12 @@ export interface Command {
   help: string;
   /** Resolves to the exit code, or `undefined` when the command keeps running (serve). */
   run(args: string[], io: Io): Promise<number | undefined>;
+  /** A group's commands (`resnet-serve model fetch`): the command line picks one by name. */
+  subcommands?: readonly Command[];
 }
+
+/** Aligned `name  summary` lines, as the help lists commands. */
+export const commandList = (commands: readonly Command[]): string => commands.map((c) => `  ${c.name.padEnd(10)}${c.summary}`).join('\n');
 
 /** Wrong flags, values or arguments: exit code 2 with a pointer to --help. */
 export class UsageError extends Error {
@@ -35,7 +40,7 @@ export class UsageError extends Error {
   }
 }
 
-type Options = NonNullable<ParseArgsConfig['options']>;
+export type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** parseArgs in strict mode; its complaints (unknown flag, missing value...) become UsageErrors. */
 export function parseFlags<O extends Options>(args: string[], options: O, allowPositionals: boolean) {
@@ -78,4 +83,30 @@ export function configFlagHelp(flag: string, env: string): string {
   const s = SETTINGS.find((x) => x.env === env);
   if (!s) throw new Error(`no setting ${env}`);
   return `${flag.padEnd(22)}${s.describe.replaceAll('`', '')} (${env}, default ${s.shownDefault})`;
+}
+
+/**
+ * A command made of commands. The command line runs the one named after the group's name; the
+ * group itself only answers --help and complains about a missing or unknown command.
+ */
+export function commandGroup(name: string, summary: string, about: string, subcommands: readonly Command[]): Command {
+  const help = `usage: resnet-serve ${name} <command> [options]
+
+${about}
+
+commands:
+${commandList(subcommands)}
+
+Run 'resnet-serve ${name} <command> --help' for a command's options.
+`;
+  const run = async (args: string[], io: Io): Promise<number> => {
+    const [first] = args;
+    if (first === '-h' || first === '--help') {
+      io.out(help);
+      return EXIT.ok;
+    }
+    if (first === undefined) throw new UsageError(`no ${name} command given`);
+    throw new UsageError(first.startsWith('-') ? `unknown option '${first}' (the command comes first)` : `unknown ${name} command '${first}'`);
+  };
+  return { name, summary, help, run, subcommands };
 }

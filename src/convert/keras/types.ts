@@ -1,33 +1,12 @@
-/** JSON shapes of TF.js layers-model artifacts and Keras model configs. */
+/** JSON shapes of Keras model configs, and the TF.js layers-model artifacts they come in. */
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
 export interface JsonObject {
   [key: string]: JsonValue;
 }
 
-/** tfjs weights-manifest entry; structurally compatible with tf.io.WeightsManifestEntry. */
-export interface WeightSpec {
-  name: string;
-  shape: number[];
-  dtype: string;
-  quantization?: {
-    dtype: string;
-    scale?: number;
-    min?: number;
-    original_dtype?: string;
-  };
-}
-
-/**
- * The subset of tf.io.ModelArtifacts a layers model needs; a tf.io.ModelArtifacts
- * value is assignable to it. `modelTopology` is the Keras model JSON
- * (`{keras_version, backend, model_config}` or the bare model config).
- */
-export interface LayersModelArtifacts {
-  modelTopology?: unknown;
-  weightSpecs?: WeightSpec[];
-  weightData?: ArrayBuffer | ArrayBuffer[];
-}
+// The files' own format is the model module's (it reads them); the converter takes what it reads.
+export type { LayersModelArtifacts, WeightSpec } from '../../model/artifacts.js';
 
 /** A Keras layer as found in the model config. */
 export interface KerasLayer {

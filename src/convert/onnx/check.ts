@@ -1,4 +1,4 @@
-import ort from '../../engines/onnxruntime.js';
+import ort from '../../runtime/onnxruntime.js';
 
 export interface OnnxCheckResult {
   inputNames: string[];

@@ -1,16 +1,15 @@
 /**
  * Starts the real server (`node dist/server.js`) as a child process on a free port, waits for
- * readiness, and reads its Prometheus metrics. Shared by the benchmark, overload, soak and
- * shutdown scripts so each measures the product exactly as deployed.
+ * readiness, and reads its Prometheus metrics. Shared by the process tests and the benchmark,
+ * overload, soak and cold-start scripts (bench/ imports test helpers, never the other way), so each
+ * measures the product exactly as deployed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-export const PROJECT = fileURLToPath(new URL('../', import.meta.url));
+import { PROJECT } from './paths.js';
 
 export interface ServerProcess {
   url: string;

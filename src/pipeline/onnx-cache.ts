@@ -5,17 +5,17 @@
  * or calibration gets a new key. A `.sha256` sidecar lets a corrupted file be caught at start.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Precision } from '../config/config.js';
 import { convertLayersModel, CONVERTER_VERSION } from '../convert/index.js';
 import { StartupError } from '../errors.js';
-import { quantizedModelBytes, type QuantizationPlan } from '../quantize/plan.js';
-import { readLayersModel } from './artifacts.js';
-import { sha256File } from './cache.js';
-import type { ModelDescriptor } from './descriptor.js';
+import { readLayersModel } from '../model/artifacts.js';
+import { sha256File } from '../model/cache.js';
+import type { ModelDescriptor } from '../model/descriptor.js';
+import { quantizedModelBytes } from '../quantize/quantize-model.js';
+import type { QuantizationPlan } from '../quantize/quantization-plan.js';
 
 export interface OnnxModelFile {
   path: string;

@@ -5,8 +5,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configWith } from '../../src/config/config.js';
 import { readDescriptor, type ModelDescriptor } from '../../src/model/descriptor.js';
-import { ensureOnnxModel } from '../../src/model/onnx-cache.js';
-import { ensureSource } from '../../src/model/prepare.js';
+import { ensureOnnxModel } from '../../src/pipeline/onnx-cache.js';
+import { ensureSource } from '../../src/pipeline/prepare.js';
 
 let dir: string;
 let d: ModelDescriptor;

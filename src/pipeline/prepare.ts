@@ -4,15 +4,15 @@
  */
 import path from 'node:path';
 import type { Config } from '../config/config.js';
-import type { EngineSpec } from '../engines/engine.js';
 import { StartupError } from '../errors.js';
-import { readLabels } from './artifacts.js';
-import { inspectCache, type SourceRecord } from './cache.js';
-import { readDescriptor, type ModelDescriptor } from './descriptor.js';
-import { fetchModel, type ProgressFn } from './fetch.js';
-import { ensureOnnxModel, onnxModelPath } from './onnx-cache.js';
+import { readLabels } from '../model/artifacts.js';
+import { inspectCache, type SourceRecord } from '../model/cache.js';
+import { readDescriptor, type ModelDescriptor } from '../model/descriptor.js';
+import { fetchModel, type ProgressFn } from '../model/fetch.js';
 import { preprocessorOptions, type PreprocessorOptions } from '../preprocess/preprocessor.js';
 import { resolveQuantizationPlan } from '../quantize/plan.js';
+import type { EngineSpec } from './engine-spec.js';
+import { ensureOnnxModel, onnxModelPath } from './onnx-cache.js';
 
 export interface PreparedModel {
   descriptor: ModelDescriptor;
