@@ -24,7 +24,7 @@ import { DynamicBatcher, type RunBatch } from '../src/service/batcher.js';
 import { OtelBatchTracer } from '../src/telemetry/batch-tracer.js';
 import { startTracing } from '../src/telemetry/sdk.js';
 import { inSpan, SPAN } from '../src/telemetry/spans.js';
-import { PROJECT } from './server-process.js';
+import { PROJECT } from '../test/helpers/paths.js';
 
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '4000' }, rounds: { type: 'string', default: '5' } } });
 const REQUESTS = Number(values.requests);

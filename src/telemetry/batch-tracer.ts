@@ -10,7 +10,6 @@
  * (@fastify/otel), or the gRPC call's span (withRequestSpan in ./grpc.ts).
  */
 import { context, SpanKind, trace, type Attributes, type Context, type Link, type SpanContext } from '@opentelemetry/api';
-import type { BatchTracer } from '../service/batcher.js';
 import { recordFailure, SPAN, tracer } from './spans.js';
 
 /** What travels with a traced row through the queue. */
@@ -42,7 +41,9 @@ export const BATCH_ATTR = {
 
 const untraced = (): void => {};
 
-export class OtelBatchTracer implements BatchTracer {
+// Structurally the batcher's BatchTracer hook (src/service/batcher.ts): telemetry sits below the
+// service and never imports it.
+export class OtelBatchTracer {
   private readonly attributes: Attributes;
 
   constructor(model: BatchModel) {

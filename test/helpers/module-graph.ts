@@ -21,7 +21,7 @@ export interface Layer {
  */
 export const LAYERS: readonly Layer[] = [
   { modules: ['errors', 'types'], role: 'typed errors; declarations for untyped packages' },
-  { modules: ['config'], role: 'settings from the environment, validated' },
+  { modules: ['config', 'telemetry'], role: 'settings from the environment, validated; OpenTelemetry from the OTEL_* variables' },
   { modules: ['model'], role: 'the descriptor (model.yaml), fetch, source cache, TF.js model files' },
   { modules: ['runtime', 'preprocess'], role: 'the ONNX Runtime loader; upload bytes -> model input' },
   { modules: ['convert'], role: 'Keras (TF.js layers) -> ONNX' },
