@@ -121,7 +121,7 @@ export const SETTINGS: readonly AnySetting[] = [
   def({ key: 'maxQueue', env: 'MAX_QUEUE', describe: 'Images held at once (decoding, queued or running); more are refused at once with 503 and Retry-After', shownDefault: '64', parse: (r, n) => parseInteger(r, n, 64, 1, 100_000) }),
   def({
     key: 'memoryBudget', env: 'MEMORY_BUDGET', shownDefault: 'auto', parse: (r, n) => (r === undefined || /^\s*(auto)?\s*$/i.test(r) ? undefined : parseBytes(r, n, 0)),
-    describe: 'Memory admission may hand out to uploads and decodes (bytes, or kb/mb/gb). `auto`: the container limit (cgroup; the machine\'s memory outside one) minus the resident size once the model is loaded, minus max(128 MB, 15 %)',
+    describe: 'Memory admission may hand out to uploads and decodes (bytes, or kb/mb/gb). `auto`: the container limit (cgroup; the machine\'s memory outside one) half of what is left above the resident size once the model is loaded (less 128 MB); a quarter of it is kept for small requests',
   }),
   def({ key: 'decodeConcurrency', env: 'DECODE_CONCURRENCY', describe: 'Images decoded at once; at most one of them an expensive one (progressive JPEG, interlaced PNG, AVIF... at many megapixels). `auto`: the CPUs, from 2 to libuv\'s pool size - 1 (one libuv thread stays free for file reads)', shownDefault: 'auto', parse: (r, n) => (r === undefined || /^\s*(auto)?\s*$/i.test(r) ? undefined : parseInteger(r, n, 2, 2, 64)) }),
   def({ key: 'admissionWaitMs', env: 'ADMISSION_WAIT_MS', describe: 'Longest wait for memory or a decode slot before 503 + Retry-After (ms)', shownDefault: '2000', parse: (r, n) => parseInteger(r, n, 2000, 0, 600_000) }),

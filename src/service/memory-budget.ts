@@ -27,6 +27,14 @@ export const exceedsBudget = (needed: number, capacity: number): AppError =>
 export const memoryBusy = (what: string): AppError =>
   new AppError('overloaded', 'memory_busy', `server busy: not enough memory free for ${what} now; retry shortly`, { retryAfterSeconds: 1 });
 
+/**
+ * Share of the budget that bulk charges (large uploads, expensive decodes) may never take: ordinary
+ * photos always find room, however many worst-case images are in flight (cost-fair admission).
+ */
+export const SMALL_RESERVE_SHARE = 0.25;
+/** A charge that holds more than this is bulk: an upload past its first megabyte, an expensive decode. */
+export const BULK_BYTES = 1024 * 1024;
+
 export class MemoryBudget {
   private usedBytes = 0;
   private peakBytes = 0;
@@ -57,8 +65,10 @@ export class MemoryBudget {
     return Math.max(0, this.capacityBytes - this.usedBytes);
   }
 
-  fits(bytes: number): boolean {
-    return this.usedBytes + bytes <= this.capacityBytes;
+  /** Whether `bytes` more fit now; a charge holding `heldAfter` bytes in all is bulk and stays out of the small reserve. */
+  fits(bytes: number, heldAfter = bytes): boolean {
+    const ceiling = heldAfter > BULK_BYTES ? this.capacityBytes * (1 - SMALL_RESERVE_SHARE) : this.capacityBytes;
+    return this.usedBytes + bytes <= ceiling;
   }
 
   /** Called whenever bytes are released or the capacity changes (waiters re-check then). */
@@ -78,7 +88,7 @@ export class MemoryBudget {
       },
       grow: (more) => {
         if (released) return false;
-        if (!this.fits(more)) return false;
+        if (!this.fits(more, held + more)) return false;
         this.add(more);
         held += more;
         return true;

@@ -5,7 +5,7 @@ import { estimateDecode } from '../../src/preprocess/decode-cost.js';
 import { planFor, probeImage } from '../../src/preprocess/decode.js';
 import { DecodeScheduler } from '../../src/service/decode-scheduler.js';
 import { MemoryBudget } from '../../src/service/memory-budget.js';
-import { defaultBudget, memoryLimit, MIN_MARGIN_BYTES } from '../../src/service/memory-limit.js';
+import { BUDGET_SHARE, defaultBudget, memoryLimit, MIN_MARGIN_BYTES } from '../../src/service/memory-limit.js';
 
 const MB = 1024 * 1024;
 
@@ -46,6 +46,18 @@ describe('MemoryBudget', () => {
     c?.release();
     expect(b.used).toBe(0);
     expect(b.peak).toBe(100);
+  });
+
+  it('keeps a quarter for small charges: bulk (over 1 MB held) stops at three quarters, small ones still fit', () => {
+    const b = new MemoryBudget(100 * MB);
+    const upload = b.tryCharge(0);
+    expect(upload?.grow(70 * MB)).toBe(true);
+    expect(upload?.grow(10 * MB)).toBe(false); // 80 MB held by bulk would cut into the reserve
+    expect(b.tryCharge(6 * MB)).toBeUndefined(); // a new bulk charge: 76 > 75
+    const small = Array.from({ length: 25 }, () => b.tryCharge(MB));
+    expect(small.every((c) => c !== undefined)).toBe(true); // 70 + 25 = 95 MB: the reserve serves small ones
+    expect(b.used).toBe(95 * MB);
+    expect(b.tryCharge(6 * MB)).toBeUndefined(); // and the budget itself still holds
   });
 });
 
@@ -135,7 +147,7 @@ describe('DecodeScheduler', () => {
     const budget = new MemoryBudget(100 * MB);
     const s = new DecodeScheduler(budget, { ...opts, maxWaitMs: 0 });
     const first = manual();
-    const run1 = s.run({ bytes: 80 * MB, expensive: true }, first.work);
+    const run1 = s.run({ bytes: 70 * MB, expensive: true }, first.work);
     await flush();
     await expect(s.run({ bytes: 30 * MB, expensive: false }, async () => 'x')).rejects.toMatchObject({ kind: 'overloaded', code: 'memory_busy', retryAfterSeconds: 1 });
     first.finish();
@@ -195,7 +207,8 @@ describe('default memory budget', () => {
   });
 
   it('is the limit minus the resident baseline minus the margin', () => {
-    expect(defaultBudget(1024 * MB, 300 * MB)).toBe(1024 * MB - 300 * MB - Math.max(MIN_MARGIN_BYTES, Math.round(1024 * MB * 0.15)));
+    expect(defaultBudget(1024 * MB, 300 * MB)).toBe(Math.round((1024 * MB - 300 * MB - MIN_MARGIN_BYTES) * BUDGET_SHARE));
+    expect(BUDGET_SHARE).toBe(0.5);
     expect(defaultBudget(256 * MB, 300 * MB)).toBe(64 * MB);
   });
 });

@@ -26,7 +26,7 @@ describe('InferenceService with a test engine', () => {
     const report = await service.start();
     expect(service.ready).toBe(true);
     expect(report.memoryBudgetSource).toBe('cgroup');
-    expect(report.memoryBudgetBytes).toBe(1024 * MB - 200 * MB - Math.round(1024 * MB * 0.15));
+    expect(report.memoryBudgetBytes).toBe(Math.round((1024 * MB - 200 * MB - 128 * MB) / 2));
     const result = await service.classify(await photo(), 2);
     expect(result.predictions[0]).toMatchObject({ label: 'class_3', probability: 1 });
     expect(result.source).toEqual({ format: 'jpeg', width: 64, height: 48 });
