@@ -32,7 +32,8 @@ export const LAYERS: readonly Layer[] = [
   { modules: ['metrics'], role: 'Prometheus, observing the service' },
   { modules: ['http'], role: 'Fastify app, plugins, routes' },
   { modules: ['grpc'], role: 'the gRPC Open Inference Protocol server (shares http/v2 codecs)' },
-  { modules: ['serve'], role: 'the server process: app, service, shutdown' },
+  { modules: ['app'], role: 'the whole app: HTTP app + service lifecycle (load, metrics, gRPC, shutdown hooks)' },
+  { modules: ['serve'], role: 'the server process: listen, signals, exit codes' },
   { modules: ['cli', 'server'], role: 'entry points: resnet-serve <command>, node dist/server.js' },
 ];
 
