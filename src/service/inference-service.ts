@@ -165,8 +165,9 @@ export class InferenceService {
       const d = prepared.descriptor;
       const preprocessor = new ImagePreprocessor(prepared.preprocessing);
       const batcher = new DynamicBatcher((input) => engine.run(input), {
-        maxBatch: this.config.maxBatchSize,
-        maxDelayMs: this.config.maxQueueDelayMs,
+        // The descriptor's limits unless MAX_BATCH_SIZE / MAX_QUEUE_DELAY_MS override them.
+        maxBatch: this.config.maxBatchSize ?? d.batching.maxBatchSize,
+        maxDelayMs: this.config.maxQueueDelayMs ?? d.batching.maxQueueDelayMs,
         maxQueue: this.config.maxQueue,
         rowDims: [d.input.height, d.input.width, d.input.channels],
       }, this.observer, new OtelBatchTracer({ name: d.name, version: d.version, ...engine.info }));
