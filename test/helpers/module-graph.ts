@@ -78,6 +78,20 @@ export function relativeImports(root = SRC): Import[] {
   return out;
 }
 
+/**
+ * Imports from the tests (test/) that reach outside test/ and src/ (scripts/, bench/, ...), as
+ * `file imports target` relative to the project: tests exercise the product and their own helpers
+ * only; what a script or the bench shares with the tests lives in src/ or test/helpers/.
+ */
+export function testImportsOutside(testRoot = path.join(PROJECT, 'test')): string[] {
+  const root = path.dirname(testRoot);
+  const allowed = [path.join(root, 'src'), testRoot].map((d) => d + path.sep);
+  return relativeImports(testRoot)
+    .map((i) => ({ from: path.join(testRoot, i.from), to: path.join(testRoot, i.to) }))
+    .filter((i) => !allowed.some((d) => i.to.startsWith(d)))
+    .map((i) => `${path.relative(root, i.from)} imports ${path.relative(root, i.to)}`);
+}
+
 /** Module -> the other modules it imports, both sorted. */
 export function moduleGraph(imports: readonly Import[]): Map<string, string[]> {
   const graph = new Map<string, Set<string>>();
