@@ -165,8 +165,7 @@ export class InferenceService {
       const d = prepared.descriptor;
       const preprocessor = new ImagePreprocessor(prepared.preprocessing);
       const batcher = new DynamicBatcher((input) => engine.run(input), {
-        // The descriptor's limits unless MAX_BATCH_SIZE / MAX_QUEUE_DELAY_MS override them.
-        maxBatch: this.config.maxBatchSize ?? d.batching.maxBatchSize,
+        maxBatch: this.config.maxBatchSize ?? d.batching.maxBatchSize, // env overrides the descriptor
         maxDelayMs: this.config.maxQueueDelayMs ?? d.batching.maxQueueDelayMs,
         maxQueue: this.config.maxQueue,
         rowDims: [d.input.height, d.input.width, d.input.channels],
