@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import path from 'node:path';
 import sharp from 'sharp';
 import { PROJECT } from '../test/helpers/paths.js';
+import { rng } from '../test/helpers/rng.js';
 
 /** Bump when the generated content changes, so stale caches are not reused. */
 const GENERATOR_VERSION = 4;
@@ -43,21 +44,10 @@ export function dimensionsAt(maxPixels: number, pages = 1): { width: number; hei
   return { width, height: Math.max(8, Math.floor(maxPixels / pages / width)) };
 }
 
-/** mulberry32: a tiny seeded PRNG, so the cases are the same bytes on every machine. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** 8-bit interleaved pixels of one page: a repeated TILE x TILE noise tile, over a gradient along x if asked. */
 function texture(width: number, height: number, channels: number, amplitude: number, gradient: boolean, page: number): Buffer {
-  const rand = prng(0x5eed + channels);
+  const rand = rng(0x5eed + channels);
   const noise = Int16Array.from({ length: TILE * TILE * channels }, () => Math.round((rand() * 2 - 1) * amplitude));
   const rowBytes = width * channels;
   // One band of TILE rows, then copied down the image: the pattern repeats every TILE rows.

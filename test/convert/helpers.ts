@@ -3,6 +3,7 @@ import * as ort from 'onnxruntime-node';
 import { expect } from 'vitest';
 import { convertLayersModel } from '../../src/convert/index.js';
 import type { ConvertedModel, ConvertOptions } from '../../src/convert/index.js';
+import { rng } from '../helpers/rng.js';
 
 /** Artifacts of an in-memory tfjs model, exactly as model.save() would write them. */
 export async function artifactsOf(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
@@ -17,17 +18,7 @@ export async function artifactsOf(model: tf.LayersModel): Promise<tf.io.ModelArt
   return saved;
 }
 
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng };
 
 export function uniform(rand: () => number, n: number, lo: number, hi: number): Float32Array {
   const out = new Float32Array(n);

@@ -6,21 +6,12 @@ import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
+import { parseLogLines, type LogLine } from '../helpers/log-lines.js';
 import { EDGE, SMOKE } from '../helpers/paths.js';
 
-interface Line {
-  level: number;
-  msg: string;
-  reqId?: string;
-  req?: { method: string; url: string };
-  res?: { statusCode: number };
-  responseTime?: number;
-  code?: string;
-  error?: string;
-}
 
 let t: TestApp;
-const lines = (): Line[] => t.logText().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line);
+const lines = (): LogLine[] => parseLogLines(t.logText());
 
 beforeAll(async () => {
   t = await createTestApp({ maxQueue: 1, maxBatchSize: 1, logLevel: 'info' }, { captureLogs: true });
@@ -29,7 +20,7 @@ afterAll(async () => {
   await t.close();
 });
 
-const completed = (url: string): Line[] => lines().filter((l) => l.msg === 'request completed' && l.req?.url === url);
+const completed = (url: string): LogLine[] => lines().filter((l) => l.msg === 'request completed' && l.req?.url === url);
 
 describe('access log', () => {
   it('writes one line per request, with method, URL, status, time and any error code', async () => {

@@ -9,23 +9,14 @@ import path from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app.js';
+import { parseLogLines, type LogLine } from '../helpers/log-lines.js';
 import { EDGE, SMOKE, readImage } from '../helpers/paths.js';
 import { exchange } from '../helpers/raw-http.js';
 
-interface Line {
-  level: number;
-  msg: string;
-  reqId?: string;
-  req?: { method: string; url: string };
-  res?: { statusCode: number };
-  code?: string;
-  error?: string;
-  err?: { stack?: string };
-}
 
 let t: TestApp;
 let port: number;
-const lines = (): Line[] => t.logText().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line);
+const lines = (): LogLine[] => parseLogLines(t.logText());
 const BEAGLE = readImage(path.join(SMOKE, 'beagle.jpg'));
 
 beforeAll(async () => {
@@ -86,7 +77,7 @@ describe('Content-Type: the media type, case-insensitive, parameters ignored', (
 
 describe('client aborts: one access-log line at info, never an error', () => {
   /** Sends `head` + `body` with a request id, then closes the connection without waiting. */
-  async function abandon(id: string, head: string, body: Buffer | string): Promise<Line[]> {
+  async function abandon(id: string, head: string, body: Buffer | string): Promise<LogLine[]> {
     const socket = net.connect(port, '127.0.0.1');
     socket.on('error', () => undefined);
     await new Promise((resolve) => socket.on('connect', resolve));
@@ -99,7 +90,7 @@ describe('client aborts: one access-log line at info, never an error', () => {
     return lines().filter((l) => l.reqId === id);
   }
 
-  const expectOneAbortLine = (logged: Line[]): void => {
+  const expectOneAbortLine = (logged: LogLine[]): void => {
     expect(logged).toHaveLength(1);
     expect(logged[0]).toMatchObject({ level: 30, msg: 'request aborted by the client', code: 'client_closed', req: { method: 'POST', url: '/predict' } });
     expect(logged[0].err).toBeUndefined();
