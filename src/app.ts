@@ -23,12 +23,14 @@ export interface CreateAppOptions {
   /** Start the model load when the app is ready (default true). */
   load?: boolean;
   logger?: AppDeps['logger'];
+  /** Start OpenTelemetry when the OTEL_* variables ask for it (default true; tests start their own SDK). */
+  tracing?: boolean;
 }
 
 export async function createApp(opts: CreateAppOptions): Promise<FastifyInstance> {
   const { config } = opts;
   // OpenTelemetry from the standard OTEL_* variables, before the app is built (src/telemetry).
-  const tracing = tracingRequested() ? (await import('./telemetry/sdk.js')).startTracing({ serviceName: 'resnet-serve', serviceVersion: VERSION }) : undefined;
+  const tracing = opts.tracing !== false && tracingRequested() ? (await import('./telemetry/sdk.js')).startTracing({ serviceName: 'resnet-serve', serviceVersion: VERSION }) : undefined;
   const metrics = opts.metrics ?? new Metrics();
   let app: FastifyInstance | undefined;
   const service =

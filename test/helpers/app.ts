@@ -43,7 +43,8 @@ export async function createTestApp(overrides: Partial<Config> = {}, opts: { loa
     },
   });
   const logger = opts.captureLogs ? { ...(loggerOptions(config.logLevel) as object), stream } : false;
-  const app = await createApp({ config, service, metrics, logger, load: opts.load });
+  // Tracing tests start the SDK themselves (and shut it down), so the app never starts its own here.
+  const app = await createApp({ config, service, metrics, logger, load: opts.load, tracing: false });
   await app.ready();
   if (opts.load !== false) await app.loadModel();
   return {
