@@ -1,44 +1,62 @@
 /**
- * Runs the service: listen first (liveness answers during the model load), load the model in the
- * background (readiness turns 200 when it is warm), and shut down gracefully on SIGTERM/SIGINT.
- * Any start-up failure ends the process with one clear log line and a non-zero exit code: a pod
- * must never sit unready forever.
+ * The server process: builds the whole app (src/app.ts), listens first (liveness answers during the
+ * model load, which the app starts), and turns outcomes into exit codes: a start-up failure or a
+ * model that fails to load ends the process with one clear log line and exit 1 (a pod must never
+ * sit unready forever); SIGTERM/SIGINT close the app gracefully (its hooks drain) and exit 0.
  */
 import os from 'node:os';
 import type { FastifyInstance } from 'fastify';
-import { describeConfig, VERSION, type Config } from './config/config.js';
+import { createApp } from './app.js';
+import type { Config } from './config/config.js';
 import { StartupError } from './errors.js';
-import { startGrpcServer, type RunningGrpcServer } from './grpc/server.js';
-import { buildApp } from './http/app.js';
-import { Metrics } from './metrics/metrics.js';
-import { progressReporter } from './model/progress.js';
-import { InferenceService } from './service/inference-service.js';
-import { tracingRequested } from './telemetry/env.js';
 
-export interface RunningServer {
-  app: FastifyInstance;
-  service: InferenceService;
-  /** The gRPC endpoint; undefined with GRPC_PORT=off. */
-  grpc: RunningGrpcServer | undefined;
-  /** Resolves when the model is loaded and warm, rejects if loading failed. */
-  ready: Promise<void>;
-  /** Graceful stop: readiness 503, finish accepted work, close connections, release the engine. */
-  shutdown(reason: string): Promise<void>;
+/** Process wiring for `npm start` and `resnet-serve serve`. */
+export async function runServer(config: Config): Promise<void> {
+  let app: FastifyInstance;
+  try {
+    app = await createApp({ config, onEngineDeath: () => process.exit(1) });
+    // Ready first, so a companion's failure (gRPC port in use) is reported as itself.
+    await app.ready();
+    await listen(app, config);
+  } catch (err) {
+    failStartup(err);
+  }
+  app.loadModel().then(
+    () => lowerEventLoopPriority(config.eventLoopNice, app.log),
+    async (err: unknown) => {
+      app.log.fatal({ err: message(err) }, 'model failed to load');
+      await app.close().catch(() => undefined);
+      process.exit(1);
+    },
+  );
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (++signals > 1) {
+      app.log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    const timer = setTimeout(() => {
+      app.log.error({ graceMs: config.shutdownGraceMs, inFlight: app.service.inFlight }, 'shutdown: grace period over, exiting with work unfinished');
+      process.exit(1);
+    }, config.shutdownGraceMs);
+    timer.unref();
+    app.log.info({ reason: signal }, 'shutdown requested');
+    app.close().then(
+      () => {
+        app.log.info('shutdown: done');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        app.log.error({ err: message(err) }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
 }
 
-export async function startServer(config: Config): Promise<RunningServer> {
-  // OpenTelemetry from the standard OTEL_* variables, before the app is built (src/telemetry).
-  const tracing = tracingRequested() ? (await import('./telemetry/sdk.js')).startTracing({ serviceName: 'resnet-serve', serviceVersion: VERSION }) : undefined;
-  const metrics = new Metrics();
-  let app: FastifyInstance | undefined;
-  const service = new InferenceService(config, metrics, (err) => {
-    app?.log.fatal({ err: err.message }, 'inference engine died');
-    process.exit(1);
-  });
-  app = await buildApp({ config, service, metrics });
-  const log = app.log;
-  log.info({ config: describeConfig(config) }, 'starting');
-  if (tracing) log.info({ tracing: tracing.description }, 'tracing on (OpenTelemetry)');
+async function listen(app: FastifyInstance, config: Config): Promise<void> {
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {
@@ -46,80 +64,6 @@ export async function startServer(config: Config): Promise<RunningServer> {
     const what = code === 'EADDRINUSE' ? 'is already in use' : code === 'EACCES' ? 'needs privileges' : `failed (${(err as Error).message})`;
     throw new StartupError(`cannot listen on ${config.host}:${config.port}: the port ${what}`, { cause: err });
   }
-  let grpc: RunningGrpcServer | undefined;
-  if (config.grpcPort !== null) {
-    grpc = await startGrpcServer({ config, service, log, version: VERSION }).catch(async (err: unknown) => {
-      await app?.close();
-      throw err;
-    });
-    log.info({ port: grpc.port }, 'gRPC listening');
-  }
-
-  const ready = service
-    .start({ log: (msg) => log.info(msg), onProgress: progressReporter('model download', (msg) => log.info(msg)) })
-    .then((report) => {
-      const m = service.model;
-      if (m) {
-        metrics.modelLoaded(
-          { model: m.descriptor.name, version: m.descriptor.version, engine: m.engine.engine, backend: m.engine.backend, precision: m.engine.precision },
-          { fetch: report.fetchSeconds, convert: report.convertSeconds, load: report.loadSeconds, warmup: report.warmupSeconds },
-        );
-      }
-      log.info({ ...report, engine: m?.engine }, 'model ready');
-    });
-
-  let stopping: Promise<void> | undefined;
-  const shutdown = (reason: string): Promise<void> => {
-    stopping ??= (async () => {
-      log.info({ reason, inFlight: service.inFlight }, 'shutdown: draining');
-      service.beginDrain();
-      await Promise.all([app.close(), grpc?.close(config.shutdownGraceMs)]);
-      await service.stop();
-      await tracing?.shutdown(); // exports the last spans (bounded wait)
-      log.info('shutdown: done');
-    })();
-    return stopping;
-  };
-  return { app, service, grpc, ready, shutdown };
-}
-
-/** Process wiring for `npm start` and `resnet-serve serve`. */
-export async function runServer(config: Config): Promise<void> {
-  let server: RunningServer;
-  try {
-    server = await startServer(config);
-  } catch (err) {
-    failStartup(err);
-  }
-  server.ready.then(
-    () => lowerEventLoopPriority(config.eventLoopNice, server.app.log),
-    async (err: unknown) => {
-      server.app.log.fatal({ err: message(err) }, 'model failed to load');
-      await server.app.close().catch(() => undefined);
-      process.exit(1);
-    },
-  );
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (++signals > 1) {
-      server.app.log.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    const timer = setTimeout(() => {
-      server.app.log.error({ graceMs: config.shutdownGraceMs, inFlight: server.service.inFlight }, 'shutdown: grace period over, exiting with work unfinished');
-      process.exit(1);
-    }, config.shutdownGraceMs);
-    timer.unref();
-    server.shutdown(signal).then(
-      () => process.exit(0),
-      (err: unknown) => {
-        server.app.log.error({ err: message(err) }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
 }
 
 /**

@@ -8,7 +8,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { availableCpus } from './cpus.js';
-import { parseBytes, parseEnum, parseInteger, parseKeyList, parseString } from './parse.js';
+import { optionalInteger, parseBytes, parseEnum, parseInteger, parseKeyList, parseString } from './parse.js';
 
 /** Project root: two levels above this file in both src/config and dist/config. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -21,6 +21,8 @@ export const PRECISIONS = ['fp32', 'int8'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const RESIZE_MODES = ['crop', 'squash'] as const;
 export const FETCH_POLICIES = ['auto', 'never'] as const;
+/** Bounds of the batching limits, in the model descriptor (`batching`) and their env overrides alike. */
+export const BATCHING_LIMITS = { maxBatchSize: { min: 1, max: 256 }, maxQueueDelayMs: { min: 0, max: 10_000 } } as const;
 
 export type EngineName = (typeof ENGINES)[number];
 export type Precision = (typeof PRECISIONS)[number];
@@ -53,10 +55,11 @@ export interface Config {
   resizeMode: ResizeMode | undefined;
   maxUploadBytes: number;
   maxPixels: number;
-  /** Smaller images are refused (422): a few pixels upscaled to 224 carry no content. */
+  /** Smaller images are refused (422): a few pixels upscaled to the model's input size carry no content. */
   minImageSide: number;
-  maxBatchSize: number;
-  maxQueueDelayMs: number;
+  /** Overrides of the model descriptor's `batching`; undefined when unset. */
+  maxBatchSize: number | undefined;
+  maxQueueDelayMs: number | undefined;
   maxQueue: number;
   /** Bytes admission may charge (uploads + estimated decode peaks); undefined: from the memory limit. */
   memoryBudget: number | undefined;
@@ -112,12 +115,18 @@ export const SETTINGS: readonly AnySetting[] = [
     key: 'eventLoopNice', env: 'EVENT_LOOP_NICE', shownDefault: '0', parse: (r, n) => parseInteger(r, n, 0, 0, 19),
     describe: 'Linux nice value for the HTTP thread once ready (0: unchanged). Raising it favours inference over answering when clients flood the server ignoring Retry-After, at the cost of slow refusals: see Operating it',
   }),
-  def({ key: 'resizeMode', env: 'RESIZE_MODE', describe: '`crop` (shorter side 256, centre 224) or `squash` (stretch to 224x224); default from model.yaml', shownDefault: 'crop', parse: (r, n) => (r === undefined || r === '' ? undefined : parseEnum(r, n, RESIZE_MODES, 'crop')) }),
+  def({ key: 'resizeMode', env: 'RESIZE_MODE', describe: '`crop` (shorter side to `resize.shorter`, centre crop to the input size) or `squash` (stretch to the input size); default from model.yaml', shownDefault: 'crop', parse: (r, n) => (r === undefined || r === '' ? undefined : parseEnum(r, n, RESIZE_MODES, 'crop')) }),
   def({ key: 'maxUploadBytes', env: 'MAX_UPLOAD_BYTES', describe: 'Largest accepted upload (bytes, or with kb/mb suffix)', shownDefault: '10mb', parse: (r, n) => parseBytes(r, n, 10 * 1024 * 1024) }),
   def({ key: 'maxPixels', env: 'MAX_PIXELS', describe: 'Largest accepted image, in decoded pixels (width x height)', shownDefault: '40000000', parse: (r, n) => parseInteger(r, n, 40_000_000, 1, 1_000_000_000) }),
   def({ key: 'minImageSide', env: 'MIN_IMAGE_SIDE', describe: 'Smallest accepted width or height, in pixels', shownDefault: '8', parse: (r, n) => parseInteger(r, n, 8, 1, 10_000) }),
-  def({ key: 'maxBatchSize', env: 'MAX_BATCH_SIZE', describe: 'Largest batch the dynamic batcher forms', shownDefault: '8', parse: (r, n) => parseInteger(r, n, 8, 1, 256) }),
-  def({ key: 'maxQueueDelayMs', env: 'MAX_QUEUE_DELAY_MS', describe: 'How long a lone image may wait for batch partners when the engine is idle (ms); while it is busy, batches form anyway', shownDefault: '0', parse: (r, n) => parseInteger(r, n, 0, 0, 10_000) }),
+  def({
+    key: 'maxBatchSize', env: 'MAX_BATCH_SIZE', describe: 'Largest batch the dynamic batcher forms; default from model.yaml (`batching.maxBatchSize`)', shownDefault: '8',
+    parse: (r, n) => optionalInteger(r, n, BATCHING_LIMITS.maxBatchSize),
+  }),
+  def({
+    key: 'maxQueueDelayMs', env: 'MAX_QUEUE_DELAY_MS', shownDefault: '0', parse: (r, n) => optionalInteger(r, n, BATCHING_LIMITS.maxQueueDelayMs),
+    describe: 'How long a lone image may wait for batch partners when the engine is idle (ms); while it is busy, batches form anyway. Default from model.yaml (`batching.maxQueueDelayMs`)',
+  }),
   def({ key: 'maxQueue', env: 'MAX_QUEUE', describe: 'Images held at once (decoding, queued or running); more are refused at once with 503 and Retry-After', shownDefault: '64', parse: (r, n) => parseInteger(r, n, 64, 1, 100_000) }),
   def({
     key: 'memoryBudget', env: 'MEMORY_BUDGET', shownDefault: 'auto', parse: (r, n) => (r === undefined || /^\s*(auto)?\s*$/i.test(r) ? undefined : parseBytes(r, n, 0)),

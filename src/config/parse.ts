@@ -15,6 +15,11 @@ export function parseInteger(raw: string | undefined, name: string, fallback: nu
   return value;
 }
 
+/** An override of a value found elsewhere (the model descriptor): undefined when unset. */
+export function optionalInteger(raw: string | undefined, name: string, { min, max }: { min: number; max: number }): number | undefined {
+  return isUnset(raw) ? undefined : parseInteger(raw, name, min, min, max);
+}
+
 export function parseString(raw: string | undefined, _name: string, fallback: string): string {
   return isUnset(raw) ? fallback : raw.trim();
 }

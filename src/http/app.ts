@@ -89,7 +89,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorate('config', config);
   app.decorate('service', deps.service);
   app.decorate('metrics', deps.metrics);
-  deps.metrics.trackMemory(deps.service.memory);
   app.decorateRequest('failure', null);
   app.addHook('onClose', async () => accessLog.refusals.stop());
   for (const s of sharedSchemas) app.addSchema(s);

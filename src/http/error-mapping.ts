@@ -83,7 +83,7 @@ const KIND_BY_STATUS: Record<number, ErrorKind> = {
 const CONNECTION_CODES = new Set(['ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE']);
 
 function validationCode(err: FastifyError): string {
-  // `querystring/topk must be <= 1000` -> invalid_topk: the parameter named in the code.
+  // `querystring/topk must be >= 1` -> invalid_topk: the parameter named in the code.
   const first = err.validation?.[0];
   const param = first?.instancePath?.split('/').filter(Boolean)[0] ?? (first?.params as { missingProperty?: string } | undefined)?.missingProperty;
   return param ? `invalid_${param.replace(/[^A-Za-z0-9_]/g, '_')}` : 'invalid_request';

@@ -63,7 +63,7 @@ export const topkQuery = {
   type: 'object',
   properties: {
     // Parsed strictly before validation (src/http/topk-param.ts): the maximum is the model's class count.
-    topk: { type: 'integer', minimum: 1, default: 5, description: 'How many classes to return: a decimal integer from 1 to the number of classes (1000 for resnet50); no sign, spaces, exponent or hex' },
+    topk: { type: 'integer', minimum: 1, default: 5, description: "How many classes to return: a decimal integer from 1 to the model's class count (its model.yaml `output.classes`); no sign, spaces, exponent or hex" },
   },
   additionalProperties: false,
 } as const;

@@ -1,6 +1,7 @@
 /**
  * The one rule for `topk`: a decimal integer (ASCII digits only) from 1 to the number of classes
- * the loaded model has (1000 for ResNet50; 1000 before a model is loaded). No sign, spaces,
+ * the loaded model has (its descriptor's `output.classes`; unbounded before a model is loaded, when
+ * the request is refused with 503 anyway). No sign, spaces,
  * exponent, hex or fraction: `0x10`, `1e3`, `+5`, ` 5` and `5.0` are refused with 400
  * `invalid_topk`. Checked on the raw query string, before the schema's type coercion (which would
  * read `0x10` as 16) and before the upload is read.
@@ -9,23 +10,20 @@ import type { FastifyRequest } from 'fastify';
 import { invalidRequest, type AppError } from '../errors.js';
 import { topkQuery } from './schemas.js';
 
-/** Class count assumed until a model is loaded (ImageNet). */
-export const DEFAULT_CLASSES = 1000;
-
 const DECIMAL = /^[0-9]+$/;
 
 // The value is not repeated: the message lands in the access log, and query values never do.
-const refused = (classes: number): AppError =>
-  invalidRequest('invalid_topk', `topk must be a decimal integer from 1 to ${classes} (digits only: no sign, spaces, exponent or hex)`);
+const refused = (classes: number | undefined): AppError =>
+  invalidRequest('invalid_topk', `topk must be a decimal integer from 1 to ${classes ?? "the model's class count"} (digits only: no sign, spaces, exponent or hex)`);
 
 /** The topk value of a query (`undefined` when absent), or throws 400 invalid_topk. */
-export function parseTopk(raw: unknown, classes = DEFAULT_CLASSES): number | undefined {
+export function parseTopk(raw: unknown, classes?: number): number | undefined {
   if (raw === undefined) return undefined;
   if (Array.isArray(raw)) throw invalidRequest('invalid_topk', 'topk must be given once');
   const text = String(raw);
   if (!DECIMAL.test(text)) throw refused(classes);
   const value = Number(text);
-  if (value < 1 || value > classes) throw refused(classes);
+  if (value < 1 || value > (classes ?? Number.MAX_SAFE_INTEGER)) throw refused(classes);
   return value;
 }
 
@@ -37,7 +35,7 @@ export function strictTopk(classes: () => number | undefined) {
   return async (request: FastifyRequest): Promise<void> => {
     if (request.routeOptions.schema?.querystring !== topkQuery) return;
     const query = request.query as Record<string, unknown>;
-    const topk = parseTopk(query.topk, classes() ?? DEFAULT_CLASSES);
+    const topk = parseTopk(query.topk, classes());
     if (topk !== undefined) query.topk = topk;
   };
 }

@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { BATCHING_LIMITS } from '../config/config.js';
 import { StartupError } from '../errors.js';
 
 export interface ModelSource {
@@ -25,6 +26,17 @@ export interface Preprocessing {
   resize: { mode: 'crop' | 'squash'; shorter: number };
 }
 
+/** Dynamic batching limits (Triton's `dynamic_batching`); MAX_BATCH_SIZE / MAX_QUEUE_DELAY_MS override. */
+export interface Batching {
+  /** Largest batch the dynamic batcher forms. */
+  maxBatchSize: number;
+  /** How long a lone image may wait for batch partners while the engine is idle (ms). */
+  maxQueueDelayMs: number;
+}
+
+/** Used when a descriptor has no `batching` section. */
+export const DEFAULT_BATCHING: Batching = { maxBatchSize: 8, maxQueueDelayMs: 0 };
+
 export interface ModelDescriptor {
   name: string;
   version: string;
@@ -35,6 +47,7 @@ export interface ModelDescriptor {
   input: { height: number; width: number; channels: 3; layout: 'NHWC'; datatype: 'FP32' };
   preprocessing: Preprocessing;
   output: { classes: number; activation: 'softmax' | 'none' };
+  batching: Batching;
 }
 
 type Json = unknown;
@@ -67,6 +80,11 @@ class Reader {
     return found;
   }
 
+  int(v: Json, field: string, { min, max }: { min: number; max: number }): number {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) this.fail(field, `an integer from ${min} to ${max}`);
+    return v;
+  }
+
   triple(v: Json, field: string): [number, number, number] {
     if (!Array.isArray(v) || v.length !== 3 || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) {
       this.fail(field, 'a list of 3 numbers');
@@ -91,6 +109,7 @@ export function parseDescriptor(text: string, file: string): ModelDescriptor {
   const pre = r.obj(d.preprocessing, 'preprocessing');
   const resize = r.obj(pre.resize, 'preprocessing.resize');
   const output = r.obj(d.output, 'output');
+  const batching = d.batching === undefined ? {} : r.obj(d.batching, 'batching');
   const integrity = r.str(source.integrity, 'source.integrity');
   if (!/^sha512-[A-Za-z0-9+/]+={0,2}$/.test(integrity)) r.fail('source.integrity', 'a sha512-... integrity string');
   const std = r.triple(pre.std, 'preprocessing.std');
@@ -127,6 +146,11 @@ export function parseDescriptor(text: string, file: string): ModelDescriptor {
     output: {
       classes: r.num(output.classes, 'output.classes', 1),
       activation: r.oneOf(output.activation, 'output.activation', ['softmax', 'none'] as const),
+    },
+    batching: {
+      maxBatchSize: batching.maxBatchSize === undefined ? DEFAULT_BATCHING.maxBatchSize : r.int(batching.maxBatchSize, 'batching.maxBatchSize', BATCHING_LIMITS.maxBatchSize),
+      maxQueueDelayMs:
+        batching.maxQueueDelayMs === undefined ? DEFAULT_BATCHING.maxQueueDelayMs : r.int(batching.maxQueueDelayMs, 'batching.maxQueueDelayMs', BATCHING_LIMITS.maxQueueDelayMs),
     },
   };
 }

@@ -165,8 +165,8 @@ export class InferenceService {
       const d = prepared.descriptor;
       const preprocessor = new ImagePreprocessor(prepared.preprocessing);
       const batcher = new DynamicBatcher((input) => engine.run(input), {
-        maxBatch: this.config.maxBatchSize,
-        maxDelayMs: this.config.maxQueueDelayMs,
+        maxBatch: this.config.maxBatchSize ?? d.batching.maxBatchSize, // env overrides the descriptor
+        maxDelayMs: this.config.maxQueueDelayMs ?? d.batching.maxQueueDelayMs,
         maxQueue: this.config.maxQueue,
         rowDims: [d.input.height, d.input.width, d.input.channels],
       }, this.observer, new OtelBatchTracer({ name: d.name, version: d.version, ...engine.info }));

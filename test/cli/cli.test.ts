@@ -84,8 +84,15 @@ describe('resnet-serve classify', () => {
     expect(r.stderr).toContain(`${MISSING}: no such file (file_not_found)`);
   });
 
+  it('--topk above the model\'s class count (model.yaml output.classes): exit 2 once the model is loaded', { timeout: 120_000 }, async () => {
+    const r = await run(['classify', '--topk', '1001', BEAGLE]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/invalid --topk="1001": expected an integer from 1 to 1000 \(the classes of resnet50\)/);
+  });
+
   it.each([
-    [['classify', '--topk', 'abc', BEAGLE], /invalid --topk="abc": expected an integer from 1 to 1000/],
+    [['classify', '--topk', 'abc', BEAGLE], /invalid --topk="abc": expected an integer from 1 to the model's class count/],
     [['classify', '--topk', '0', BEAGLE], /invalid --topk="0"/],
     [['classify', '--engine', 'pytorch', BEAGLE], /invalid ENGINE="pytorch": expected one of onnx, tfjs \(--engine\)/],
     [['classify', '--frobnicate', BEAGLE], /Unknown option '--frobnicate'/],

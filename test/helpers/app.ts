@@ -1,11 +1,13 @@
 /**
- * Builds the real app around the real service and model, as `npm start` does, without opening a
- * port (supertest drives `app.server`). Tests pass config overrides for the case at hand.
+ * Builds the real app (src/app.ts createApp) around the real service and model, as `npm start` does,
+ * without opening a port (supertest drives `app.server`): `app.ready()` starts the model load
+ * through the app's lifecycle plugin. Tests pass config overrides for the case at hand.
  */
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { configWith, type Config } from '../../src/config/config.js';
-import { buildApp, loggerOptions } from '../../src/http/app.js';
+import { createApp } from '../../src/app.js';
+import { loggerOptions } from '../../src/http/app.js';
 import { Metrics } from '../../src/metrics/metrics.js';
 import { InferenceService } from '../../src/service/inference-service.js';
 
@@ -20,11 +22,13 @@ export interface TestApp {
 }
 
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return configWith({ logLevel: 'silent', modelFetch: 'never', ...overrides });
+  // No gRPC endpoint unless asked: the gRPC tests start theirs on an ephemeral port.
+  return configWith({ logLevel: 'silent', modelFetch: 'never', grpcPort: null, ...overrides });
 }
 
 /**
- * `load: false` returns the app before the model loads (readiness tests start it themselves);
+ * `load: false` returns the app before the model loads (readiness tests start it with
+ * `app.loadModel()`);
  * `captureLogs: true` keeps the app's log lines at `config.logLevel` for `logText()`.
  */
 export async function createTestApp(overrides: Partial<Config> = {}, opts: { load?: boolean; captureLogs?: boolean } = {}): Promise<TestApp> {
@@ -39,18 +43,16 @@ export async function createTestApp(overrides: Partial<Config> = {}, opts: { loa
     },
   });
   const logger = opts.captureLogs ? { ...(loggerOptions(config.logLevel) as object), stream } : false;
-  const app = await buildApp({ config, service, metrics, logger });
+  // Tracing tests start the SDK themselves (and shut it down), so the app never starts its own here.
+  const app = await createApp({ config, service, metrics, logger, load: opts.load, tracing: false });
   await app.ready();
-  if (opts.load !== false) await service.start();
+  if (opts.load !== false) await app.loadModel();
   return {
     app,
     service,
     metrics,
     config,
     logText: () => logged,
-    close: async () => {
-      await app.close();
-      await service.stop();
-    },
+    close: () => app.close(), // its hooks drain and stop the service
   };
 }

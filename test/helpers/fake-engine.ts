@@ -66,13 +66,14 @@ export class TestEngine implements InferenceEngine {
   }
 }
 
-/** A prepared 32x32 RGB model with TEST_CLASSES labels; nothing read from disk. */
-export function testModel(): PreparedModel {
+/** A prepared 32x32 RGB model with TEST_CLASSES labels and the given batching; nothing read from disk. */
+export function testModel(batching = { maxBatchSize: 8, maxQueueDelayMs: 0 }): PreparedModel {
   return {
     descriptor: {
       name: 'test-model',
       version: '1',
       input: { width: 32, height: 32, channels: 3 },
+      batching,
     } as PreparedModel['descriptor'],
     dir: '/nonexistent',
     labels: Array.from({ length: TEST_CLASSES }, (_, i) => `class_${i}`),

@@ -32,7 +32,8 @@ export const LAYERS: readonly Layer[] = [
   { modules: ['metrics'], role: 'Prometheus, observing the service' },
   { modules: ['http'], role: 'Fastify app, plugins, routes' },
   { modules: ['grpc'], role: 'the gRPC Open Inference Protocol server (shares http/v2 codecs)' },
-  { modules: ['serve'], role: 'the server process: app, service, shutdown' },
+  { modules: ['app'], role: 'the whole app: HTTP app + service lifecycle (load, metrics, gRPC, shutdown hooks)' },
+  { modules: ['serve'], role: 'the server process: listen, signals, exit codes' },
   { modules: ['cli', 'server'], role: 'entry points: resnet-serve <command>, node dist/server.js' },
 ];
 
@@ -75,6 +76,20 @@ export function relativeImports(root = SRC): Import[] {
     }
   }
   return out;
+}
+
+/**
+ * Imports from the tests (test/) that reach outside test/ and src/ (scripts/, bench/, ...), as
+ * `file imports target` relative to the project: tests exercise the product and their own helpers
+ * only; what a script or the bench shares with the tests lives in src/ or test/helpers/.
+ */
+export function testImportsOutside(testRoot = path.join(PROJECT, 'test')): string[] {
+  const root = path.dirname(testRoot);
+  const allowed = [path.join(root, 'src'), testRoot].map((d) => d + path.sep);
+  return relativeImports(testRoot)
+    .map((i) => ({ from: path.join(testRoot, i.from), to: path.join(testRoot, i.to) }))
+    .filter((i) => !allowed.some((d) => i.to.startsWith(d)))
+    .map((i) => `${path.relative(root, i.from)} imports ${path.relative(root, i.to)}`);
 }
 
 /** Module -> the other modules it imports, both sorted. */

@@ -10,8 +10,6 @@ import { EDGE, SMOKE } from '../helpers/paths.js';
 let t: TestApp;
 beforeAll(async () => {
   t = await createTestApp({ maxQueue: 1, maxBatchSize: 1 });
-  // Register process metrics as the server does (the shared test helper leaves them off).
-  t.metrics.modelLoaded({ model: 'resnet50', version: '1', engine: t.service.model?.engine.engine ?? '', backend: 'x', precision: 'fp32' }, { load: 1.5 });
 });
 afterAll(async () => {
   await t.close();
@@ -35,8 +33,15 @@ describe('/metrics', () => {
     expect(m.get('memory_budget_bytes')).toBe(t.service.memory.capacity);
     expect(t.service.memory.capacity).toBeGreaterThan(64 * 2 ** 20);
     expect(m.get('memory_budget_in_use_bytes')).toBe(0);
-    expect(m.get('model_load_seconds{phase="load"}')).toBe(1.5);
-    expect([...m.keys()].some((k) => k.startsWith('model_info{model="resnet50",version="1"'))).toBe(true);
+    // Set by the app's own load (the lifecycle plugin), with the real phases of this load.
+    const report = t.service.report!;
+    expect(m.get('model_load_seconds{phase="load"}')).toBeGreaterThan(0);
+    expect(m.get('model_load_seconds{phase="load"}')).toBeCloseTo(report.loadSeconds, 6);
+    expect(m.get('model_load_seconds{phase="warmup"}')).toBeGreaterThan(0);
+    expect(m.get('model_load_seconds{phase="warmup"}')).toBeCloseTo(report.warmupSeconds, 6);
+    const engine = t.service.model!.engine;
+    const { name, version } = t.service.model!.descriptor;
+    expect(m.get(`model_info{model="${name}",version="${version}",engine="${engine.engine}",backend="${engine.backend}",precision="${engine.precision}"}`)).toBe(1);
   });
 
   it('counts refusals by reason when the queue is full', async () => {

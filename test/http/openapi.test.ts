@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildOpenApiDocument, OPENAPI_FILE, renderOpenApi } from '../../scripts/export-openapi.js';
+import { buildOpenApiDocument, OPENAPI_FILE, renderOpenApi } from '../../src/http/openapi-document.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

@@ -21,7 +21,7 @@ describe('readiness', () => {
     expect(predict.body.error.code).toBe('model_not_ready');
     expect(predict.headers['retry-after']).toBeDefined();
 
-    const loading = t.service.start();
+    const loading = t.app.loadModel();
     await request(server).get('/healthz').expect(200); // liveness answers during the load
     await loading;
     const after = await request(server).get('/readyz').expect(200);

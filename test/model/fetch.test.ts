@@ -56,6 +56,7 @@ function descriptor(overrides: Partial<ModelDescriptor['source']> = {}): ModelDe
     input: { height: 2, width: 2, channels: 3, layout: 'NHWC', datatype: 'FP32' },
     preprocessing: { channelOrder: 'RGB', mean: [0, 0, 0], std: [1, 1, 1], resize: { mode: 'squash', shorter: 2 } },
     output: { classes: 2, activation: 'softmax' },
+    batching: { maxBatchSize: 8, maxQueueDelayMs: 0 },
   };
 }
 

@@ -31,6 +31,11 @@ describe('parseTopk', () => {
     expect(parseTopk('10', 10)).toBe(10);
   });
 
+  it('has no upper bound before a model is loaded (the class count is unknown; the request gets 503)', () => {
+    expect(parseTopk('5000')).toBe(5000);
+    expect(() => parseTopk('0')).toThrow("topk must be a decimal integer from 1 to the model's class count");
+  });
+
   it.each([
     ['11', 10],
     ['1001', 1000],

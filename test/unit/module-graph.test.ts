@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PROJECT } from '../helpers/paths.js';
-import { fileGraph, findCycle, LAYERS, layerViolations, moduleGraph, relativeImports, srcModules } from '../helpers/module-graph.js';
+import { fileGraph, findCycle, LAYERS, layerViolations, moduleGraph, relativeImports, srcModules, testImportsOutside } from '../helpers/module-graph.js';
 
 const imports = relativeImports();
 
@@ -31,12 +31,9 @@ describe('src/ module graph', () => {
 });
 
 describe('tests', () => {
-  it('import src/ and test helpers, never bench/ (bench imports test helpers instead)', () => {
-    const fromTests = relativeImports(path.join(PROJECT, 'test'));
-    expect(fromTests.length).toBeGreaterThan(100);
-    const outside = fromTests.filter((i) => i.to.startsWith('..') && !i.to.startsWith(`..${path.sep}src${path.sep}`));
-    // scripts/ are the generators of checked-in docs whose output the tests compare (config table, OpenAPI).
-    expect(outside.filter((i) => !i.to.startsWith(`..${path.sep}scripts${path.sep}`))).toEqual([]);
+  it('import src/ and test helpers only, never scripts/ or bench/ (those import src/ and test helpers instead)', () => {
+    expect(relativeImports(path.join(PROJECT, 'test')).length).toBeGreaterThan(100);
+    expect(testImportsOutside()).toEqual([]);
   });
 });
 
@@ -71,5 +68,25 @@ describe('the module graph checker', () => {
     expect(findCycle(graph)).toEqual(['engines', 'model', 'engines']);
     expect(findCycle(fileGraph(found))).toEqual(['engines/t.ts', 'model/b.ts', 'model/a.ts', 'engines/t.ts']);
     expect(layerViolations(found)).toEqual(['model/a.ts imports engines/t.js', 'model/a.ts imports engines/u.js', 'model/b.ts imports service/s.js']);
+  });
+});
+
+describe('the test import checker', () => {
+  const project = mkdtempSync(path.join(os.tmpdir(), 'test-imports-'));
+  afterAll(() => rmSync(project, { recursive: true, force: true }));
+
+  it('reports test files that import scripts/ or bench/, not src/ or test helpers', () => {
+    const files: Record<string, string> = {
+      'test/unit/a.test.ts': "import { x } from '../../src/model/b.js';\nimport { h } from '../helpers/h.js';\nimport { t } from '../../scripts/table.js';\n",
+      'test/helpers/h.ts': "export { run } from '../../bench/run.js';\n",
+    };
+    for (const [rel, text] of Object.entries(files)) {
+      mkdirSync(path.dirname(path.join(project, rel)), { recursive: true });
+      writeFileSync(path.join(project, rel), text);
+    }
+    expect(testImportsOutside(path.join(project, 'test'))).toEqual([
+      `${path.join('test', 'helpers', 'h.ts')} imports ${path.join('bench', 'run.js')}`,
+      `${path.join('test', 'unit', 'a.test.ts')} imports ${path.join('scripts', 'table.js')}`,
+    ]);
   });
 });

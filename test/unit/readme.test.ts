@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SETTINGS } from '../../src/config/config.js';
-import { configTable, README, readmeTable } from '../../scripts/config-table.js';
+import { configTable, README, readmeTable } from '../../src/config/config-table.js';
 
 const readme = readFileSync(README, 'utf8');
 

@@ -1,19 +1,19 @@
 /** InferenceService with an injected TestEngine: admission, draining and engine failure, no real model. */
 import sharp from 'sharp';
 import { describe, expect, it, vi } from 'vitest';
-import { configWith } from '../../src/config/config.js';
+import { configWith, type Config } from '../../src/config/config.js';
 import { InferenceService } from '../../src/service/inference-service.js';
 import { TestEngine, testModel } from '../helpers/fake-engine.js';
 
 const MB = 1024 * 1024;
 const photo = () => sharp({ create: { width: 64, height: 48, channels: 3, background: '#aa5533' } }).jpeg().toBuffer();
 
-function serviceWith(engine: TestEngine, overrides = {}) {
+function serviceWith(engine: TestEngine, overrides: Partial<Config> = {}, model = testModel()) {
   const config = configWith({ logLevel: 'silent', maxQueue: 2, maxBatchSize: 4, ...overrides });
   let fatal: Error | undefined;
   const service = new InferenceService(config, undefined, (err) => (fatal = err), {
     engineFactory: TestEngine.factory(engine),
-    prepare: async () => testModel(),
+    prepare: async () => model,
     memory: { limit: () => ({ bytes: 1024 * MB, source: 'cgroup' }), residentBytes: () => 200 * MB },
   });
   return { service, fatal: () => fatal };
@@ -61,6 +61,26 @@ describe('InferenceService with a test engine', () => {
     await stopped;
     expect(service.state).toBe('stopped');
     expect(() => service.admit(1)).toThrow(expect.objectContaining({ code: 'shutting_down' }));
+  });
+
+  it.each([
+    ['the descriptor\'s batching.maxBatchSize when MAX_BATCH_SIZE is unset', undefined, [1, 2, 2]],
+    ['MAX_BATCH_SIZE over the descriptor', 4, [1, 4]],
+  ])('forms batches of %s', async (_case, maxBatchSize, batches) => {
+    const engine = new TestEngine();
+    const { service } = serviceWith(engine, { maxBatchSize, maxQueue: 10 }, testModel({ maxBatchSize: 2, maxQueueDelayMs: 0 }));
+    await service.start();
+    engine.batches = []; // the warm-up run
+    engine.hold();
+    const row = (): Float32Array => new Float32Array(32 * 32 * 3);
+    const first = service.infer([row()]);
+    await vi.waitFor(() => expect(engine.waiting).toBe(1)); // a lone row runs at once (queue delay 0)
+    const rest = service.infer([row(), row(), row(), row()]); // queued while the engine is busy
+    engine.release();
+    const out = [...(await first), ...(await rest)];
+    expect(out.map((p) => p.indexOf(1))).toEqual([3, 3, 3, 3, 3]);
+    expect(engine.batches).toEqual(batches);
+    await service.stop();
   });
 
   it('an engine that dies fails the service and reports it once', async () => {

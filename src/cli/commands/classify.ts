@@ -6,7 +6,6 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import type { Config } from '../../config/config.js';
-import { parseInteger } from '../../config/parse.js';
 import { AppError, StartupError } from '../../errors.js';
 import { progressReporter } from '../../model/progress.js';
 import type { InferenceService } from '../../service/inference-service.js';
@@ -27,10 +26,10 @@ export type FileResult = { file: string; predictions: Prediction[] } | { file: s
 const help = `usage: resnet-serve classify <image>... [--topk N] [--json] [--engine onnx|tfjs]
 
 Classifies local image files without a server: loads the model (downloading it on first use),
-prints each file's most likely ImageNet classes, and exits.
+prints each file's most likely classes, and exits.
 
 options:
-  -k, --topk N          classes per image, 1 to 1000 (default 5)
+  -k, --topk N          classes per image, 1 to the model's class count (default 5)
       --json            print one JSON document: [{file, predictions} | {file, error: {code, message}}]
   ${configFlagHelp('    --engine NAME', 'ENGINE')}
   -h, --help            show this help
@@ -56,12 +55,9 @@ async function run(args: string[], io: Io): Promise<number> {
     return EXIT.ok;
   }
   if (files.length === 0) throw new UsageError('no image files given');
-  let topk: number;
-  try {
-    topk = parseInteger(values.topk, '--topk', 5, 1, 1000);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  // Its upper bound is the model's class count (descriptor `output.classes`), checked once loaded.
+  const topk = values.topk === undefined ? 5 : Number(values.topk);
+  if (!/^[0-9]+$/.test(values.topk ?? '5') || topk < 1) throw new UsageError(`invalid --topk=${JSON.stringify(values.topk)}: expected an integer from 1 to the model's class count`);
   const config = configFromFlags([{ flag: 'engine', env: 'ENGINE', value: values.engine }]);
 
   // Missing or unreadable files are known before the model loads; if nothing is left, it never loads.
@@ -69,6 +65,11 @@ async function run(args: string[], io: Io): Promise<number> {
   const needsModel = problems.some((p) => p === undefined);
   const service = needsModel ? await loadService(config, io) : undefined;
   if (needsModel && !service) return EXIT.failed;
+  const classes = service?.model?.labels.length;
+  if (classes !== undefined && topk > classes) {
+    await service?.stop();
+    throw new UsageError(`invalid --topk=${JSON.stringify(values.topk)}: expected an integer from 1 to ${classes} (the classes of ${service?.model?.descriptor.name})`);
+  }
 
   const output = values.json ? jsonOutput(io) : tableOutput(io, files, service?.model?.labels ?? []);
   let failed = 0;
