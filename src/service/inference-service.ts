@@ -3,76 +3,25 @@
  * the preprocessor and the dynamic batcher. Routes call it; it calls the engine. It knows nothing
  * of HTTP: failures are typed AppErrors.
  */
-import { defaultDecodeConcurrency, type Config } from '../config/config.js';
-import type { EngineInfo, EngineSpec, InferenceEngine } from '../engines/engine.js';
+import { defaultDecodeConcurrency } from '../config/config.js';
+import type { EngineInfo, InferenceEngine } from '../engines/engine.js';
 import { ThreadedEngine } from '../engines/worker/threaded-engine.js';
 import { AppError, notReady } from '../errors.js';
 import type { ModelDescriptor } from '../model/descriptor.js';
-import { prepareModel, type PreparedModel, type PrepareHooks } from '../pipeline/prepare.js';
+import { prepareModel, type PrepareHooks } from '../pipeline/prepare.js';
 import { estimateDecode } from '../preprocess/decode-cost.js';
 import { ImagePreprocessor, type DecodedUpload, type PixelRow } from '../preprocess/preprocessor.js';
 import { OtelBatchTracer } from '../telemetry/batch-tracer.js';
 import { inSpan, SPAN } from '../telemetry/spans.js';
-import { DynamicBatcher, queueFull, type BatchObserver, type BatchRow } from './batcher.js';
+import { DynamicBatcher, queueFull, type BatchRow } from './batcher.js';
+import { noopObserver, type Classification, type LoadReport, type ServiceDeps, type ServiceObserver, type ServiceSettings, type ServiceState, type WorkContext } from './service-types.js';
 import { DecodeScheduler } from './decode-scheduler.js';
 import { MemoryBudget } from './memory-budget.js';
 import { defaultBudget, memoryLimit } from './memory-limit.js';
 import { topK, type Prediction } from './topk.js';
 
-export type ServiceState = 'idle' | 'loading' | 'ready' | 'draining' | 'stopped' | 'failed';
-
-/** What the service reports to metrics; no-ops by default. */
-export interface ServiceObserver extends BatchObserver {
-  /** Images admitted and not yet answered. */
-  queueDepth(depth: number): void;
-  preprocessed(seconds: number): void;
-  rejected(reason: string): void;
-}
-
-export const noopObserver: ServiceObserver = { queueDepth: () => {}, queueWait: () => {}, batchDone: () => {}, preprocessed: () => {}, rejected: () => {} };
-
-export interface Timings {
-  preprocessMs: number;
-  /** Waiting for the engine plus the batch's run. */
-  inferenceMs: number;
-}
-
-export interface Classification {
-  predictions: Prediction[];
-  source: { format: string; width: number; height: number };
-  timings: Timings;
-}
-
-export interface LoadReport {
-  fetchSeconds: number;
-  convertSeconds: number;
-  loadSeconds: number;
-  warmupSeconds: number;
-  /** What admission may charge, and where that figure came from. */
-  memoryBudgetBytes: number;
-  memoryBudgetSource: 'MEMORY_BUDGET' | 'cgroup' | 'machine';
-}
-
-export type ServiceSettings = Config;
-
-/** Builds the engine for a prepared model; `onFatal` reports its death after start. */
-export type EngineFactory = (spec: EngineSpec, onFatal: (err: Error) => void) => Promise<InferenceEngine>;
-
-/** What the service is built from; defaults are the production ones (tests swap them). */
-export interface ServiceDeps {
-  /** Default: the engine in a worker thread. */
-  engineFactory?: EngineFactory;
-  /** Default: fetch/convert/quantize as configured (`prepareModel`). */
-  prepare?: (config: Config, hooks: PrepareHooks) => Promise<PreparedModel>;
-  /** Memory the process may use, and its resident size once loaded (defaults: cgroup, RSS). */
-  memory?: { limit: () => { bytes: number; source: 'cgroup' | 'machine' }; residentBytes: () => number };
-}
-
-/** Deadline (performance.now() ms) and abort signal of the request the work is for. */
-export interface WorkContext {
-  signal?: AbortSignal;
-  deadlineAt?: number;
-}
+export type { Classification, EngineFactory, LoadReport, ServiceDeps, ServiceObserver, ServiceSettings, ServiceState, Timings, WorkContext } from './service-types.js';
+export { noopObserver } from './service-types.js';
 
 interface Loaded {
   descriptor: ModelDescriptor;
