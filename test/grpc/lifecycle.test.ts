@@ -96,10 +96,22 @@ describe('gRPC before the model is loaded', () => {
 describe('gRPC graceful close', () => {
   it('a call running when close() starts completes; afterwards the server takes no calls', async () => {
     const { server, client } = await serve(t);
+    // Holds the call at the real batcher's door until close() has begun, so it is surely running
+    // then (on a fast machine it could otherwise finish before close() starts).
+    let open!: () => void;
+    const door = new Promise<void>((resolve) => (open = resolve));
+    const infer = t.service.infer.bind(t.service);
+    const gate = vi.spyOn(t.service, 'infer').mockImplementation(async (...args) => {
+      await door;
+      return infer(...args);
+    });
     const running = client.call<{ raw_output_contents: Buffer[] }>('ModelInfer', imageRequest);
-    await vi.waitFor(() => expect(t.service.inFlight).toBeGreaterThan(0));
+    await vi.waitFor(() => expect(gate).toHaveBeenCalled());
+    expect(t.service.inFlight).toBe(1);
     const closed = server.close(30_000);
+    open();
     const res = await running;
+    gate.mockRestore();
     expect(argmax(floatsOf(res.raw_output_contents[0]))).toBe(162);
     await closed;
     const after = await client.error('ServerLive', {}, { deadlineMs: 2_000 });
