@@ -35,10 +35,15 @@ export async function createApp(opts: CreateAppOptions): Promise<FastifyInstance
   let app: FastifyInstance | undefined;
   const service =
     opts.service ??
-    new InferenceService(config, metrics, (err) => {
-      app?.log.fatal({ err: err.message }, 'inference engine died');
-      opts.onEngineDeath?.(err);
-    });
+    new InferenceService(
+      config,
+      metrics,
+      (err) => {
+        app?.log.fatal({ err: err.message }, 'inference engine died');
+        opts.onEngineDeath?.(err);
+      },
+      { log: { info: (obj, msg) => app?.log.info(obj, msg), error: (obj, msg) => app?.log.error(obj, msg) } },
+    );
   app = await buildApp({ config, service, metrics, logger: opts.logger });
   app.log.info({ config: describeConfig(config) }, 'starting');
   if (tracing) app.log.info({ tracing: tracing.description }, 'tracing on (OpenTelemetry)');
@@ -52,6 +57,6 @@ export async function createApp(opts: CreateAppOptions): Promise<FastifyInstance
       },
     });
   }
-  await app.register(serviceLifecyclePlugin, { service, metrics, load: opts.load, companions, tracing });
+  await app.register(serviceLifecyclePlugin, { service, metrics, load: opts.load, companions, tracing, pollSeconds: config.modelControl === 'poll' ? config.modelPollSeconds : undefined });
   return app;
 }

@@ -54,6 +54,11 @@ export async function runServer(config: Config): Promise<void> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // SIGHUP rescans the model repository in any MODEL_CONTROL mode (and retries failed versions).
+  process.on('SIGHUP', () => {
+    app.log.info({ signal: 'SIGHUP' }, 'model repository rescan requested');
+    app.reloadModels(true).catch((err: unknown) => app.log.error({ err: message(err) }, 'model repository rescan failed'));
+  });
 }
 
 async function listen(app: FastifyInstance, config: Config): Promise<void> {

@@ -21,6 +21,8 @@ export const PRECISIONS = ['fp32', 'int8'] as const;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const RESIZE_MODES = ['crop', 'squash'] as const;
 export const FETCH_POLICIES = ['auto', 'never'] as const;
+/** Triton's model control modes we implement: `none` (load at start; SIGHUP rescans) and `poll`. */
+export const MODEL_CONTROL_MODES = ['none', 'poll'] as const;
 /** Bounds of the batching limits, in the model descriptor (`batching`) and their env overrides alike. */
 export const BATCHING_LIMITS = { maxBatchSize: { min: 1, max: 256 }, maxQueueDelayMs: { min: 0, max: 10_000 } } as const;
 
@@ -29,6 +31,7 @@ export type Precision = (typeof PRECISIONS)[number];
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export type ResizeMode = (typeof RESIZE_MODES)[number];
 export type FetchPolicy = (typeof FETCH_POLICIES)[number];
+export type ModelControl = (typeof MODEL_CONTROL_MODES)[number];
 
 export interface Config {
   port: number;
@@ -43,6 +46,8 @@ export interface Config {
   modelCacheDir: string;
   /** `auto`: fetch the model when the cache lacks it; `never`: a missing model is a start-up error. */
   modelFetch: FetchPolicy;
+  modelControl: ModelControl;
+  modelPollSeconds: number;
   engine: EngineName;
   precision: Precision;
   /** int8 calibration: `data-free` (BatchNorm statistics) or a folder of images. */
@@ -107,6 +112,12 @@ export const SETTINGS: readonly AnySetting[] = [
     parse: (r, n) => path.resolve(parseString(r, n, path.join(PROJECT_ROOT, 'models', 'cache'))),
   }),
   def({ key: 'modelFetch', env: 'MODEL_FETCH', describe: '`auto`: download the model if the cache lacks it; `never`: fail instead (containers)', shownDefault: 'auto', parse: (r, n) => parseEnum(r, n, FETCH_POLICIES, 'auto') }),
+  def({
+    key: 'modelControl', env: 'MODEL_CONTROL', shownDefault: 'none',
+    describe: '`poll`: rescan the repository every MODEL_POLL_SECONDS and serve new versions once warm (Triton\'s poll mode); `none`: only at start and on SIGHUP',
+    parse: (r, n) => parseEnum(r, n, MODEL_CONTROL_MODES, 'none'),
+  }),
+  def({ key: 'modelPollSeconds', env: 'MODEL_POLL_SECONDS', describe: 'Rescan interval with MODEL_CONTROL=poll', shownDefault: '15', parse: (r, n) => parseInteger(r, n, 15, 1, 86400) }),
   def({ key: 'engine', env: 'ENGINE', describe: 'Inference engine: `onnx` (ONNX Runtime) or `tfjs` (TF.js)', shownDefault: 'onnx', parse: (r, n) => parseEnum(r, n, ENGINES, 'onnx') }),
   def({ key: 'precision', env: 'MODEL_PRECISION', describe: 'Numeric precision of the ONNX model: `int8` (about 3x faster, same accuracy on the samples) or `fp32` (bit-close to the Keras model)', shownDefault: 'int8', parse: (r, n) => parseEnum(r, n, PRECISIONS, 'int8') }),
   def({ key: 'quantCalibration', env: 'QUANT_CALIBRATION', describe: 'int8 activation ranges: `data-free` (from BatchNorm statistics) or a folder of calibration images', shownDefault: 'data-free', parse: (r, n) => parseString(r, n, 'data-free') }),

@@ -10,7 +10,7 @@ import { AppError, invalidRequest, notReady } from '../errors.js';
 import { deadlineExceeded, untilAborted } from '../http/plugins/deadline.js';
 import { decodeInput, decodeLimits, type InputTensor } from '../http/v2/codec.js';
 import { computeOutputs, planOutputs, rawBytes } from '../http/v2/outputs.js';
-import { knownModel, resolveModel } from '../http/v2/resolve.js';
+import { modelReady, resolveModel } from '../http/v2/resolve.js';
 import { runBatch } from '../http/v2/run-batch.js';
 import { modelMetadata } from '../http/v2/signature.js';
 import type { InferenceService } from '../service/inference-service.js';
@@ -90,21 +90,21 @@ export function inferenceHandlers(opts: InferenceHandlersOptions): UntypedServic
     ServerReady: unary('ServerReady', async () => ({ ready: service.ready })),
     ServerMetadata: unary('ServerMetadata', async () => serverMetadata),
     ModelReady: unary<ModelRefRequest, { ready: boolean }>('ModelReady', async (req) => {
-      knownModel(req.name, config.modelName);
-      // Before the load the version cannot be checked yet; the answer is "not ready" either way.
-      if (service.model !== undefined) resolveModel(service, config.modelName, req);
-      return { ready: service.ready };
+      return { ready: modelReady(service, req) };
     }),
     ModelMetadata: unary<ModelRefRequest, ModelMetadataResponse>('ModelMetadata', async (req) => {
-      const { signature, engine } = resolveModel(service, config.modelName, req);
+      const { signature, engine } = resolveModel(service, req);
       return modelMetadata(signature, engine);
     }),
     ModelInfer: unary<ModelInferRequest, ModelInferResponse>('ModelInfer', async (req, call) => {
       checkKey(call.metadata);
       // Draining: calls already running complete; new ones go elsewhere.
       if (service.state === 'draining' || service.state === 'stopped') throw notReady('shutting_down', 'the server is shutting down', 1);
-      const { signature } = resolveModel(service, config.modelName, { name: req.model_name, version: req.model_version });
-      const releases = [service.admit(1)];
+      const { signature, ref } = resolveModel(service, { name: req.model_name, version: req.model_version });
+      // Pins the model version for the whole call (a swap lets it finish on this version).
+      const first = service.admit(1, ref);
+      const model = first.model;
+      const releases = [first.release];
       const deadline = callDeadline(call, config.requestTimeoutMs);
       try {
         const input = decodeInput(inputTensors(req), signature, limits);
@@ -114,12 +114,12 @@ export function inferenceHandlers(opts: InferenceHandlersOptions): UntypedServic
           true,
         );
         const rows = input.kind === 'images' ? input.images.length : input.rows.length;
-        if (rows > 1) releases.push(service.admit(rows - 1));
-        const probabilities = await untilAborted(runBatch(service, input, deadline.signal, deadline.at), deadline.signal);
-        const tensors = computeOutputs(probabilities, plans, signature, (p, k) => service.topK(p, k));
+        if (rows > 1) releases.push(service.admit(rows - 1, { name: ref.name, version: model.descriptor.version }).release);
+        const probabilities = await untilAborted(runBatch(model, input, deadline.signal, deadline.at), deadline.signal);
+        const tensors = computeOutputs(probabilities, plans, signature, (p, k) => model.topK(p, k));
         return {
           model_name: signature.name,
-          model_version: signature.version,
+          model_version: model.descriptor.version,
           id: req.id,
           outputs: tensors.map((t) => ({ name: t.name, datatype: t.datatype, shape: t.shape })),
           raw_output_contents: tensors.map(rawBytes),

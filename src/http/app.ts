@@ -107,7 +107,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (closing) throw notReady('shutting_down', 'the server is shutting down', 1);
   });
   // topk's one rule, before the upload is read; its maximum is the loaded model's class count.
-  app.addHook('onRequest', strictTopk(() => deps.service.model?.labels.length));
+  app.addHook('onRequest', strictTopk((model) => deps.service.classesOf(model)));
 
   await app.register(requestMetricsPlugin, { metrics: deps.metrics });
   await app.register(deadlinePlugin, { timeoutMs: config.requestTimeoutMs });

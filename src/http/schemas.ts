@@ -64,6 +64,7 @@ export const topkQuery = {
   properties: {
     // Parsed strictly before validation (src/http/topk-param.ts): the maximum is the model's class count.
     topk: { type: 'integer', minimum: 1, default: 5, description: "How many classes to return: a decimal integer from 1 to the model's class count (its model.yaml `output.classes`); no sign, spaces, exponent or hex" },
+    model: { type: 'string', minLength: 1, maxLength: 200, description: 'Which served model classifies the image (default: MODEL_NAME, or the only model); its serving version answers' },
   },
   additionalProperties: false,
 } as const;

@@ -1,7 +1,7 @@
 /**
  * The one rule for `topk`: a decimal integer (ASCII digits only) from 1 to the number of classes
- * the loaded model has (its descriptor's `output.classes`; unbounded before a model is loaded, when
- * the request is refused with 503 anyway). No sign, spaces,
+ * the model the request names has (its descriptor's `output.classes`; unbounded before the model
+ * is loaded or when the name is unknown, when the request is refused with 503 or 404 anyway). No sign, spaces,
  * exponent, hex or fraction: `0x10`, `1e3`, `+5`, ` 5` and `5.0` are refused with 400
  * `invalid_topk`. Checked on the raw query string, before the schema's type coercion (which would
  * read `0x10` as 16) and before the upload is read.
@@ -31,11 +31,11 @@ export function parseTopk(raw: unknown, classes?: number): number | undefined {
  * App hook: on every route whose query schema is `topkQuery`, replaces the raw `topk` with its
  * number (the schema then only fills in the default), before the body is read.
  */
-export function strictTopk(classes: () => number | undefined) {
+export function strictTopk(classes: (model: string | undefined) => number | undefined) {
   return async (request: FastifyRequest): Promise<void> => {
     if (request.routeOptions.schema?.querystring !== topkQuery) return;
     const query = request.query as Record<string, unknown>;
-    const topk = parseTopk(query.topk, classes());
+    const topk = parseTopk(query.topk, classes(typeof query.model === 'string' ? query.model : undefined));
     if (topk !== undefined) query.topk = topk;
   };
 }

@@ -3,17 +3,11 @@
  * in one process. Implements the service's observer interface; the HTTP layer records requests.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ServiceObserver } from '../service/inference-service.js';
+import type { EngineInfo } from '../engines/engine.js';
+import type { ModelDescriptor } from '../model/descriptor.js';
+import type { ModelObserver, ServiceObserver } from '../service/inference-service.js';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
-
-export interface ModelInfoLabels {
-  model: string;
-  version: string;
-  engine: string;
-  backend: string;
-  precision: string;
-}
 
 export class Metrics implements ServiceObserver {
   readonly registry = new Registry();
@@ -33,13 +27,14 @@ export class Metrics implements ServiceObserver {
     registers: [this.registry],
   });
 
-  readonly preprocessSeconds = this.seconds('preprocess_duration_seconds', 'Decode, resize and normalise time per image');
+  readonly preprocessSeconds = this.seconds('preprocess_duration_seconds', 'Decode, resize and normalise time per image, by model');
 
-  readonly inferenceSeconds = this.seconds('inference_duration_seconds', 'Engine time per batch');
+  readonly inferenceSeconds = this.seconds('inference_duration_seconds', 'Engine time per batch, by model');
 
   readonly batchSize = new Histogram({
     name: 'inference_batch_size',
-    help: 'Images per engine batch',
+    help: 'Images per engine batch, by model',
+    labelNames: ['model'] as const,
     buckets: [1, 2, 4, 8, 16, 32, 64],
     registers: [this.registry],
   });
@@ -50,12 +45,12 @@ export class Metrics implements ServiceObserver {
     registers: [this.registry],
   });
 
-  readonly queueWaitSeconds = this.seconds('inference_queue_wait_seconds', 'Time an image waited in the batcher queue before its batch started');
+  readonly queueWaitSeconds = this.seconds('inference_queue_wait_seconds', 'Time an image waited in its model\'s batcher queue before its batch started');
 
   readonly rejectedTotal = new Counter({
     name: 'requests_rejected_total',
-    help: 'Requests refused or abandoned, by reason (queue_full, deadline_exceeded, shutting_down, ...)',
-    labelNames: ['reason'] as const,
+    help: 'Requests refused or abandoned, by reason (queue_full, deadline_exceeded, shutting_down, ...) and model (empty when refused before a model was chosen)',
+    labelNames: ['reason', 'model'] as const,
     registers: [this.registry],
   });
 
@@ -68,7 +63,7 @@ export class Metrics implements ServiceObserver {
 
   readonly modelInfo = new Gauge({
     name: 'model_info',
-    help: 'The model being served (value is always 1)',
+    help: 'The model versions serving (value is always 1)',
     labelNames: ['model', 'version', 'engine', 'backend', 'precision'] as const,
     registers: [this.registry],
   });
@@ -105,30 +100,36 @@ export class Metrics implements ServiceObserver {
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }
 
-  /** A latency histogram in this registry. */
-  private seconds(name: string, help: string): Histogram {
-    return new Histogram({ name, help, buckets: LATENCY_BUCKETS, registers: [this.registry] });
+  /** A latency histogram in this registry, labelled by model. */
+  private seconds(name: string, help: string): Histogram<'model'> {
+    return new Histogram({ name, help, labelNames: ['model'] as const, buckets: LATENCY_BUCKETS, registers: [this.registry] });
   }
 
   queueDepth(depth: number): void {
     this.queueDepthGauge.set(depth);
   }
 
-  queueWait(seconds: number): void {
-    this.queueWaitSeconds.observe(seconds);
-  }
-
-  batchDone(size: number, seconds: number): void {
-    this.batchSize.observe(size);
-    this.inferenceSeconds.observe(seconds);
-  }
-
-  preprocessed(seconds: number): void {
-    this.preprocessSeconds.observe(seconds);
-  }
-
   rejected(reason: string): void {
-    this.rejectedTotal.inc({ reason });
+    this.rejectedTotal.inc({ reason, model: '' });
+  }
+
+  /** The observer one model's batcher and decodes report to: the same metrics, with its name. */
+  forModel(model: string): ModelObserver {
+    return {
+      queueWait: (seconds) => this.queueWaitSeconds.observe({ model }, seconds),
+      batchDone: (size, seconds) => {
+        this.batchSize.observe({ model }, size);
+        this.inferenceSeconds.observe({ model }, seconds);
+      },
+      preprocessed: (seconds) => this.preprocessSeconds.observe({ model }, seconds),
+      rejected: (reason) => this.rejectedTotal.inc({ reason, model }),
+    };
+  }
+
+  modelServing(d: ModelDescriptor, engine: EngineInfo, serving: boolean): void {
+    const labels = { model: d.name, version: d.version, engine: engine.engine, backend: engine.backend, precision: engine.precision };
+    if (serving) this.modelInfo.set(labels, 1);
+    else this.modelInfo.remove(labels);
   }
 
   /** Exports the admission budget (capacity and use) at every scrape. */
@@ -136,9 +137,8 @@ export class Metrics implements ServiceObserver {
     this.memory = budget;
   }
 
-  modelLoaded(info: ModelInfoLabels, phases: Record<string, number>): void {
-    this.modelInfo.reset();
-    this.modelInfo.set({ ...info }, 1);
+  /** Start-up times by phase, all models together. */
+  modelsLoaded(phases: Record<string, number>): void {
     for (const [phase, seconds] of Object.entries(phases)) this.modelLoadSeconds.set({ phase }, seconds);
   }
 }

@@ -44,7 +44,7 @@ export interface ModelDescriptor {
   description: string;
   source: ModelSource;
   files: { modelJson: string; labels: string };
-  input: { height: number; width: number; channels: 3; layout: 'NHWC'; datatype: 'FP32' };
+  input: { height: number; width: number; channels: 3; layout: 'NHWC' | 'NCHW'; datatype: 'FP32' };
   preprocessing: Preprocessing;
   output: { classes: number; activation: 'softmax' | 'none' };
   batching: Batching;

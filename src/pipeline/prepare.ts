@@ -2,6 +2,7 @@
  * From configuration to a loadable model: read the descriptor, make sure the cache holds the source
  * (fetching it when allowed), read the labels, and say how to build the configured engine.
  */
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config/config.js';
 import { StartupError } from '../errors.js';
@@ -24,6 +25,8 @@ export interface PreparedModel {
   /** Seconds spent fetching (0 when the cache was valid) and converting. */
   fetchSeconds: number;
   convertSeconds: number;
+  /** Size of the file the engine loads (what the memory check prices). */
+  modelBytes: number;
 }
 
 export interface PrepareHooks {
@@ -63,7 +66,7 @@ export async function prepareModel(c: ModelSettings, hooks: PrepareHooks = {}): 
     new StartupError(`the model cache ${source.dir} was trimmed to serve ${trimmed?.onnx} only and cannot build ${what}; re-fetch the source (\`npm run model:fetch -- --force\`) and prepare again with the wanted ENGINE and MODEL_PRECISION, or rebuild the image with them`);
   if (c.engine === 'tfjs') {
     if (trimmed) throw cannotBuild('the TF.js engine');
-    return { descriptor, dir: source.dir, labels, preprocessing, fetchSeconds: source.seconds, convertSeconds: 0, engineSpec: { engine: 'tfjs', modelJsonPath, threads: 1 } };
+    return { descriptor, dir: source.dir, labels, preprocessing, fetchSeconds: source.seconds, convertSeconds: 0, modelBytes: 0, engineSpec: { engine: 'tfjs', modelJsonPath, threads: 1 } };
   }
   const quantization = c.precision === 'int8' ? await resolveQuantizationPlan(c.quantCalibration, { preprocessing }) : undefined;
   const build = { precision: c.precision, quantization };
@@ -76,6 +79,7 @@ export async function prepareModel(c: ModelSettings, hooks: PrepareHooks = {}): 
     preprocessing,
     fetchSeconds: source.seconds,
     convertSeconds: onnx.seconds,
+    modelBytes: (await stat(onnx.path)).size,
     engineSpec: { engine: 'onnx', modelPath: onnx.path, threads: c.threads, precision: c.precision },
   };
 }

@@ -1,39 +1,41 @@
 /**
- * The classifier as a service: owns the model lifecycle (load, warm-up, ready, draining, stopped),
- * the preprocessor and the dynamic batcher. Routes call it; it calls the engine. It knows nothing
- * of HTTP: failures are typed AppErrors.
+ * The classifier as a service: the models it serves (a registry of loaded versions, kept in line
+ * with the repository by RepositorySync), and what all of them share: admission (MAX_QUEUE images
+ * in flight), the memory budget and the decode scheduler. Routes call it; it calls the engines. It
+ * knows nothing of HTTP: failures are typed AppErrors.
  */
 import { defaultDecodeConcurrency } from '../config/config.js';
-import type { EngineInfo, InferenceEngine } from '../engines/engine.js';
 import { ThreadedEngine } from '../engines/worker/threaded-engine.js';
-import { AppError, notReady } from '../errors.js';
-import type { ModelDescriptor } from '../model/descriptor.js';
-import { prepareModel, type PrepareHooks } from '../pipeline/prepare.js';
-import { estimateDecode } from '../preprocess/decode-cost.js';
-import { ImagePreprocessor, type DecodedUpload, type PixelRow } from '../preprocess/preprocessor.js';
-import { OtelBatchTracer } from '../telemetry/batch-tracer.js';
-import { inSpan, SPAN } from '../telemetry/spans.js';
-import { DynamicBatcher, queueFull, type BatchRow } from './batcher.js';
-import { noopObserver, type Classification, type LoadReport, type ServiceDeps, type ServiceObserver, type ServiceSettings, type ServiceState, type WorkContext } from './service-types.js';
+import { AppError, notReady, StartupError } from '../errors.js';
+import type { PreparedModel, PrepareHooks } from '../pipeline/prepare.js';
+import { prepareVersion, scanRepository } from '../pipeline/repository.js';
+import type { PixelRow } from '../preprocess/preprocessor.js';
+import { queueFull, type BatchRow } from './batcher.js';
 import { DecodeScheduler } from './decode-scheduler.js';
 import { MemoryBudget } from './memory-budget.js';
-import { defaultBudget, memoryLimit } from './memory-limit.js';
-import { topK, type Prediction } from './topk.js';
+import { defaultBudget, memoryLimit, MIN_BUDGET_BYTES, MIN_MARGIN_BYTES, type MemoryLimit } from './memory-limit.js';
+import { ModelRegistry, type IndexEntry, type ModelRef } from './model-registry.js';
+import { ModelVersion } from './model-version.js';
+import { RepositorySync, type SyncOutcome } from './repository-sync.js';
+import { noopObserver, type Classification, type LoadReport, type ServiceDeps, type ServiceObserver, type ServiceSettings, type ServiceState } from './service-types.js';
+import type { Prediction } from './topk.js';
 
-export type { Classification, EngineFactory, LoadReport, ServiceDeps, ServiceObserver, ServiceSettings, ServiceState, Timings, WorkContext } from './service-types.js';
+export type { Classification, EngineFactory, LoadReport, ModelObserver, ServiceDeps, ServiceObserver, ServiceSettings, ServiceState, Timings, WorkContext } from './service-types.js';
 export { noopObserver } from './service-types.js';
+export type { IndexEntry, ModelRef, VersionState } from './model-registry.js';
+export type { ModelVersion } from './model-version.js';
 
-interface Loaded {
-  descriptor: ModelDescriptor;
-  labels: string[];
-  engine: InferenceEngine;
-  preprocessor: ImagePreprocessor;
-  batcher: DynamicBatcher;
+/** What a version's engine holds once loaded, per byte of its model file (measured: docs/limits.md). */
+export const RESIDENT_PER_MODEL_BYTE = 3;
+
+/** An admitted request: the version it is pinned to, and the release of its slots and pin. */
+export interface Admission {
+  model: ModelVersion;
+  release(): void;
 }
 
 export class InferenceService {
   private current: ServiceState = 'idle';
-  private loaded: Loaded | undefined;
   private failure: Error | undefined;
   /** Images admitted and not yet answered: decoding, queued or in the running batch. */
   private inflight = 0;
@@ -41,6 +43,8 @@ export class InferenceService {
   /** Bytes admission hands out; its capacity is set at start unless MEMORY_BUDGET sets it. */
   readonly memory: MemoryBudget;
   readonly decoder: DecodeScheduler;
+  readonly registry: ModelRegistry;
+  private readonly sync: RepositorySync;
 
   constructor(
     private readonly config: ServiceSettings,
@@ -54,91 +58,195 @@ export class InferenceService {
       expensiveSlots: 1,
       maxWaitMs: config.admissionWaitMs,
     });
+    this.registry = new ModelRegistry(config.modelName);
+    const log = deps.log ?? { info: () => {}, error: () => {} };
+    this.sync = new RepositorySync(this.registry, {
+      scan: () => (deps.scan ?? scanRepository)(config),
+      prepare: (v) => (deps.prepare ?? prepareVersion)(config, v, this.hooks),
+      checkRoom: (p) => this.checkRoom(p),
+      load: (p) => this.loadVersion(p),
+      log,
+      onServing: (v, serving) => observer.modelServing(v.descriptor, v.engine, serving),
+    });
   }
+
+  private hooks: PrepareHooks = {};
 
   get state(): ServiceState {
     return this.current;
   }
 
+  /** Ready when every model of the repository serves a version. */
   get ready(): boolean {
     return this.current === 'ready';
   }
 
-  /** Model identity for metadata routes and metrics; undefined until loaded. */
-  get model(): { descriptor: ModelDescriptor; labels: readonly string[]; engine: EngineInfo } | undefined {
-    const l = this.loaded;
-    return l && { descriptor: l.descriptor, labels: l.labels, engine: l.engine.info };
+  /** The default model's serving version, for metadata and logs; undefined until it is loaded. */
+  get model(): ModelVersion | undefined {
+    try {
+      return this.registry.resolve();
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The class count of the model `name` names (default model when absent); undefined when unknown or not loaded. */
+  classesOf(name?: string): number | undefined {
+    try {
+      return this.registry.resolve({ name }).labels.length;
+    } catch {
+      return undefined;
+    }
   }
 
   get inFlight(): number {
     return this.inflight;
   }
 
+  /** Throws what a request would get now if the service cannot take work (loading, failed, stopping). */
+  checkServing(): void {
+    if (this.current === 'ready' || this.current === 'draining') return;
+    if (this.current === 'stopped') throw notReady('shutting_down', 'the server is shutting down', 1);
+    if (this.current === 'failed') throw new AppError('not_ready', 'model_failed', `the model failed: ${this.failure?.message ?? 'unknown'}`);
+    throw notReady('model_not_ready', 'the model is still loading; retry shortly');
+  }
+
+  /** The loaded version `ref` names (404 unknown, 503 not loaded); not pinned: for metadata. */
+  resolve(ref: ModelRef = {}): ModelVersion {
+    this.checkServing();
+    return this.registry.resolve(ref);
+  }
+
   /**
-   * Reserves room for `images` images before any decoding or inference is spent on them, or
-   * refuses at once with 503 queue_full: under overload, a refusal costs no decoding or inference
-   * (only its HTTP handling). Memory is admitted separately (`memory`, `decoder`). Call the
-   * returned function when the request ends, however it ends.
+   * Reserves room for `images` images of the model `ref` names and pins its version, before any
+   * decoding or inference is spent on them, or refuses at once with 503 queue_full: under
+   * overload, a refusal costs no decoding or inference (only its HTTP handling). Memory is admitted
+   * separately (`memory`, `decoder`). Call `release` when the request ends, however it ends.
    */
-  admit(images = 1): () => void {
-    this.need();
+  admit(images: number, ref: ModelRef = {}): Admission {
+    const model = this.resolve(ref);
     if (this.inflight + images > this.config.maxQueue) {
       this.observer.rejected('queue_full');
       throw queueFull(this.config.maxQueue);
     }
     this.inflight += images;
     this.observer.queueDepth(this.inflight);
+    const unpin = model.pin();
     let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.inflight -= images;
-      this.observer.queueDepth(this.inflight);
+    return {
+      model,
+      release: () => {
+        if (released) return;
+        released = true;
+        unpin();
+        this.inflight -= images;
+        this.observer.queueDepth(this.inflight);
+      },
     };
   }
 
-  /** Throws what a request would get now if the service cannot take work (loading, failed, stopping). */
-  checkServing(): void {
-    this.need();
-  }
-
-  /** Fetch if needed, load the engine in its worker, run one warm-up inference; then ready. */
+  /** Scans the repository, then prepares, loads and warms up every model; then ready. */
   async start(hooks: PrepareHooks = {}): Promise<LoadReport> {
     if (this.current !== 'idle') throw new Error(`start() called in state ${this.current}`);
     this.current = 'loading';
+    this.hooks = hooks;
     try {
-      const prepared = await (this.deps.prepare ?? prepareModel)(this.config, hooks);
-      const loadStarted = performance.now();
-      const engine = await (this.deps.engineFactory ?? ThreadedEngine.start)(prepared.engineSpec, (err) => this.fail(err));
-      const loadSeconds = (performance.now() - loadStarted) / 1000;
-      const d = prepared.descriptor;
-      const preprocessor = new ImagePreprocessor(prepared.preprocessing);
-      const batcher = new DynamicBatcher((input) => engine.run(input), {
-        maxBatch: this.config.maxBatchSize ?? d.batching.maxBatchSize, // env overrides the descriptor
-        maxDelayMs: this.config.maxQueueDelayMs ?? d.batching.maxQueueDelayMs,
-        maxQueue: this.config.maxQueue,
-        rowDims: [d.input.height, d.input.width, d.input.channels],
-      }, this.observer, new OtelBatchTracer({ name: d.name, version: d.version, ...engine.info }));
-      this.loaded = { descriptor: d, labels: prepared.labels, engine, preprocessor, batcher };
-      const warmStarted = performance.now();
-      await engine.run({ data: new Float32Array(preprocessor.rowLength), dims: [1, d.input.height, d.input.width, d.input.channels] });
-      const warmupSeconds = (performance.now() - warmStarted) / 1000;
-      this.report = { fetchSeconds: prepared.fetchSeconds, convertSeconds: prepared.convertSeconds, loadSeconds, warmupSeconds, ...this.sizeBudget() };
+      const outcome = await this.sync.initial();
+      this.report = this.loadReport(outcome);
       if (this.current === 'loading') this.current = 'ready';
       return this.report;
     } catch (err) {
       this.current = 'failed';
       this.failure = err as Error;
+      await Promise.all(this.registry.loaded.map((v) => v.retire().catch(() => undefined)));
       throw err;
     }
   }
 
-  /** MEMORY_BUDGET, or the limit minus what the process holds now that the model is loaded. */
+  /**
+   * Rescans the repository (MODEL_CONTROL=poll, SIGHUP): new versions load beside the serving ones
+   * and replace them when warm; `retryFailed` retries versions that failed before.
+   */
+  async reload(retryFailed = false): Promise<SyncOutcome | undefined> {
+    if (this.current !== 'ready') return undefined;
+    return this.sync.rescan(retryFailed);
+  }
+
+  /** Triton's repository index: every model version found or loaded, with its state. */
+  index(): IndexEntry[] {
+    return this.registry.index();
+  }
+
+  private async loadVersion(p: PreparedModel): Promise<ModelVersion> {
+    const c = this.config;
+    return ModelVersion.load(
+      p,
+      this.deps.engineFactory ?? ThreadedEngine.start,
+      {
+        decoder: this.decoder,
+        observer: this.observer.forModel(p.descriptor.name),
+        requestTimeoutMs: c.requestTimeoutMs,
+        maxQueue: c.maxQueue,
+        maxBatchSize: c.maxBatchSize,
+        maxQueueDelayMs: c.maxQueueDelayMs,
+      },
+      (err) => this.fail(err),
+    );
+  }
+
+  private limit(): MemoryLimit {
+    return (this.deps.memory?.limit ?? memoryLimit)();
+  }
+
+  private resident(): number {
+    return (this.deps.memory?.residentBytes ?? (() => process.memoryUsage.rss()))();
+  }
+
+  /**
+   * Refuses a version that would not fit: what the process holds now, plus the version's estimated
+   * engine memory, plus the margin, plus the smallest budget requests need, must stay under the
+   * limit. At start this refuses a repository too large for its container, before an OOM kill
+   * could; later it refuses a swap that would not fit beside the serving version.
+   */
+  private checkRoom(p: PreparedModel): void {
+    const need = p.modelBytes * RESIDENT_PER_MODEL_BYTE;
+    const limit = this.limit();
+    const resident = this.resident();
+    const room = limit.bytes - resident - MIN_MARGIN_BYTES - Math.min(this.memory.capacity, MIN_BUDGET_BYTES);
+    if (need > room) {
+      const mb = (n: number): string => `${Math.round(n / 1048576)} MB`;
+      throw new StartupError(
+        `model '${p.descriptor.name}' version ${p.descriptor.version} needs about ${mb(need)} once loaded (${mb(p.modelBytes)} model file x ${RESIDENT_PER_MODEL_BYTE}); ` +
+          `the process holds ${mb(resident)} of its ${mb(limit.bytes)} memory limit (${limit.source}) and keeps ${mb(MIN_MARGIN_BYTES)} margin and ${mb(MIN_BUDGET_BYTES)} for requests: raise the memory limit or serve fewer models`,
+      );
+    }
+  }
+
+  private loadReport(outcome: SyncOutcome): LoadReport {
+    const models = this.registry.serving.map((v) => ({
+      name: v.descriptor.name,
+      version: v.descriptor.version,
+      fetchSeconds: v.prepared.fetchSeconds,
+      convertSeconds: v.prepared.convertSeconds,
+      ...v.timings,
+    }));
+    const sum = (k: 'fetchSeconds' | 'convertSeconds' | 'loadSeconds' | 'warmupSeconds'): number => models.reduce((s, m) => s + m[k], 0);
+    void outcome;
+    return {
+      fetchSeconds: sum('fetchSeconds'),
+      convertSeconds: sum('convertSeconds'),
+      loadSeconds: sum('loadSeconds'),
+      warmupSeconds: sum('warmupSeconds'),
+      models,
+      ...this.sizeBudget(),
+    };
+  }
+
+  /** MEMORY_BUDGET, or the limit minus what the process holds now that the models are loaded. */
   private sizeBudget(): Pick<LoadReport, 'memoryBudgetBytes' | 'memoryBudgetSource'> {
     if (this.config.memoryBudget !== undefined) return { memoryBudgetBytes: this.config.memoryBudget, memoryBudgetSource: 'MEMORY_BUDGET' };
-    const limit = (this.deps.memory?.limit ?? memoryLimit)();
-    const resident = (this.deps.memory?.residentBytes ?? (() => process.memoryUsage.rss()))();
-    this.memory.capacity = defaultBudget(limit.bytes, resident);
+    const limit = this.limit();
+    this.memory.capacity = defaultBudget(limit.bytes, this.resident());
     return { memoryBudgetBytes: this.memory.capacity, memoryBudgetSource: limit.source };
   }
 
@@ -148,80 +256,32 @@ export class InferenceService {
     this.onFatal(err);
   }
 
-  private need(): Loaded {
-    // While draining, requests the server already accepted still complete; new ones never get here.
-    if ((this.current === 'ready' || this.current === 'draining') && this.loaded) return this.loaded;
-    if (this.current === 'draining' || this.current === 'stopped') throw notReady('shutting_down', 'the server is shutting down', 1);
-    if (this.current === 'failed') throw new AppError('not_ready', 'model_failed', `the model failed: ${this.failure?.message ?? 'unknown'}`);
-    throw notReady('model_not_ready', 'the model is still loading; retry shortly');
+  // Conveniences on one model (default: the default model), pinned for the call: the CLI and tests.
+
+  /** Classifies one encoded image with the model `ref` names. */
+  async classify(bytes: Buffer, topk: number, signal?: AbortSignal, deadlineAt?: number, ref: ModelRef = {}): Promise<Classification> {
+    return this.pinned(ref, (m) => m.classify(bytes, topk, signal, deadlineAt));
   }
 
-  /** Classifies one encoded image. `signal` aborts waiting (deadline or client gone). */
-  async classify(bytes: Buffer, topk: number, signal?: AbortSignal, deadlineAt?: number): Promise<Classification> {
-    const l = this.need();
-    const pre = await this.decode(l, bytes, { signal, deadlineAt });
-    const t1 = performance.now();
-    const probs = await this.submit(l, pre.row, signal);
-    return {
-      predictions: topK(probs, l.labels, topk),
-      source: pre.source,
-      timings: { preprocessMs: pre.ms, inferenceMs: performance.now() - t1 },
-    };
+  async preprocess(bytes: Buffer, signal?: AbortSignal, deadlineAt?: number, ref: ModelRef = {}): Promise<PixelRow> {
+    return this.pinned(ref, (m) => m.preprocess(bytes, signal, deadlineAt));
   }
 
-  /** Decodes one image into an input row that writes itself into its batch (for protocols that batch themselves). */
-  async preprocess(bytes: Buffer, signal?: AbortSignal, deadlineAt?: number): Promise<PixelRow> {
-    return (await this.decode(this.need(), bytes, { signal, deadlineAt })).row;
+  async infer(rows: readonly BatchRow[], signal?: AbortSignal, ref: ModelRef = {}): Promise<Float32Array[]> {
+    return this.pinned(ref, (m) => m.infer(rows, signal));
   }
 
-  /**
-   * Decodes one upload: header first, then the decode itself through the scheduler, charged its
-   * estimated peak memory until libvips has returned (whether or not its request is still there),
-   * stopped by libvips at the deadline, and never started when the estimate says it could not end
-   * in time. Timed (and reported to the metrics) once.
-   */
-  private async decode(l: Loaded, bytes: Buffer, ctx: WorkContext): Promise<DecodedUpload & { ms: number }> {
-    const t0 = performance.now();
-    // A child of the request's span when tracing is on (no-op otherwise): header probe, the wait
-    // for a decode slot, and the decode itself.
-    const decoded = await inSpan(SPAN.decode, async (span) => {
-      const probe = await l.preprocessor.probe(bytes);
-      const cost = estimateDecode(probe);
-      const deadlineAt = ctx.deadlineAt ?? t0 + this.config.requestTimeoutMs;
-      const out = await this.decoder.run(
-        cost,
-        async () => {
-          const left = deadlineAt - performance.now();
-          if (left < cost.cpuMs) throw tooLateToDecode(this.config.requestTimeoutMs, cost.cpuMs, left);
-          return l.preprocessor.decode(bytes, probe, { timeoutSeconds: Math.max(1, Math.ceil(left / 1000)) });
-        },
-        ctx.signal,
-      );
-      span.setAttributes({ 'image.format': out.source.format, 'image.width': out.source.width, 'image.height': out.source.height });
-      return out;
-    }, { 'image.bytes': bytes.length });
-    const ms = performance.now() - t0;
-    this.observer.preprocessed(ms / 1000);
-    return { ...decoded, ms };
+  topK(probabilities: ArrayLike<number>, k: number, ref: ModelRef = {}): Prediction[] {
+    return this.resolve(ref).topK(probabilities, k);
   }
 
-  /** Runs preprocessed input rows through the shared batcher; one probability vector per row. */
-  async infer(rows: readonly BatchRow[], signal?: AbortSignal): Promise<Float32Array[]> {
-    const l = this.need();
-    return Promise.all(rows.map((r) => this.submit(l, r, signal)));
-  }
-
-  topK(probabilities: ArrayLike<number>, k: number): Prediction[] {
-    return topK(probabilities, this.need().labels, k);
-  }
-
-  private async submit(l: Loaded, row: BatchRow, signal?: AbortSignal): Promise<Float32Array> {
+  private async pinned<T>(ref: ModelRef, work: (m: ModelVersion) => Promise<T>): Promise<T> {
+    const m = this.resolve(ref);
+    const unpin = m.pin();
     try {
-      return await l.batcher.submit(row, signal);
-    } catch (err) {
-      // Work that never got its answer: refused, past its deadline, or abandoned by its client.
-      if (err instanceof AppError && (err.kind === 'overloaded' || err.kind === 'timeout' || err.code === 'client_closed')) this.observer.rejected(err.code);
-      throw err;
+      return await work(m);
+    } finally {
+      unpin();
     }
   }
 
@@ -230,25 +290,16 @@ export class InferenceService {
     if (this.current === 'ready' || this.current === 'loading' || this.current === 'idle') this.current = 'draining';
   }
 
-  /** Waits for accepted work to finish, then releases the engine. */
+  /** Waits for accepted work to finish, then releases the engines. */
   async stop(): Promise<void> {
     this.beginDrain();
-    const l = this.loaded;
-    if (l) {
-      await l.batcher.idle();
-      await l.engine.dispose();
-    }
+    await Promise.all(this.registry.loaded.map((v) => v.stop()));
     this.current = 'stopped';
   }
 
   async engineStats(): Promise<{ tensors?: number }> {
-    return this.loaded ? this.loaded.engine.stats() : {};
+    const stats = await Promise.all(this.registry.loaded.map((v) => v.stats()));
+    const counted = stats.filter((s) => s.tensors !== undefined);
+    return counted.length === 0 ? {} : { tensors: counted.reduce((s, x) => s + (x.tensors ?? 0), 0) };
   }
 }
-
-const tooLateToDecode = (deadlineMs: number, estimateMs: number, leftMs: number): AppError =>
-  new AppError(
-    'timeout',
-    'deadline_exceeded',
-    `the request was not served within its ${deadlineMs} ms deadline: decoding this image takes about ${Math.round(estimateMs)} ms and ${Math.max(0, Math.round(leftMs))} ms were left`,
-  );

@@ -1,21 +1,33 @@
 /** The service's public types: its states, what it reports, what it is built from. */
 import type { Config } from '../config/config.js';
-import type { EngineSpec, InferenceEngine } from '../engines/engine.js';
+import type { EngineInfo, EngineSpec, InferenceEngine } from '../engines/engine.js';
+import type { ModelDescriptor } from '../model/descriptor.js';
 import type { PreparedModel, PrepareHooks } from '../pipeline/prepare.js';
+import type { ModelEntry, VersionEntry } from '../pipeline/repository.js';
 import type { BatchObserver } from './batcher.js';
 import type { Prediction } from './topk.js';
 
 export type ServiceState = 'idle' | 'loading' | 'ready' | 'draining' | 'stopped' | 'failed';
 
-/** What the service reports to metrics; no-ops by default. */
-export interface ServiceObserver extends BatchObserver {
-  /** Images admitted and not yet answered. */
-  queueDepth(depth: number): void;
+/** What one model reports to metrics (labelled with its name). */
+export interface ModelObserver extends BatchObserver {
   preprocessed(seconds: number): void;
   rejected(reason: string): void;
 }
 
-export const noopObserver: ServiceObserver = { queueDepth: () => {}, queueWait: () => {}, batchDone: () => {}, preprocessed: () => {}, rejected: () => {} };
+/** What the service reports to metrics; no-ops by default. */
+export interface ServiceObserver {
+  /** Images admitted and not yet answered, all models together. */
+  queueDepth(depth: number): void;
+  rejected(reason: string): void;
+  forModel(name: string): ModelObserver;
+  /** A version started (`serving`) or stopped serving. */
+  modelServing(d: ModelDescriptor, engine: EngineInfo, serving: boolean): void;
+}
+
+const noopModelObserver: ModelObserver = { queueWait: () => {}, batchDone: () => {}, preprocessed: () => {}, rejected: () => {} };
+
+export const noopObserver: ServiceObserver = { queueDepth: () => {}, rejected: () => {}, forModel: () => noopModelObserver, modelServing: () => {} };
 
 export interface Timings {
   preprocessMs: number;
@@ -34,6 +46,8 @@ export interface LoadReport {
   convertSeconds: number;
   loadSeconds: number;
   warmupSeconds: number;
+  /** Each model's serving version and its times (the sums above add them up). */
+  models: { name: string; version: string; fetchSeconds: number; convertSeconds: number; loadSeconds: number; warmupSeconds: number }[];
   /** What admission may charge, and where that figure came from. */
   memoryBudgetBytes: number;
   memoryBudgetSource: 'MEMORY_BUDGET' | 'cgroup' | 'machine';
@@ -48,8 +62,12 @@ export type EngineFactory = (spec: EngineSpec, onFatal: (err: Error) => void) =>
 export interface ServiceDeps {
   /** Default: the engine in a worker thread. */
   engineFactory?: EngineFactory;
-  /** Default: fetch/convert/quantize as configured (`prepareModel`). */
-  prepare?: (config: Config, hooks: PrepareHooks) => Promise<PreparedModel>;
+  /** Default: the models MODEL_PATH or MODEL_REPOSITORY holds (`scanRepository`). */
+  scan?: (config: Config) => Promise<ModelEntry[]>;
+  /** Default: read/fetch/convert/quantize as configured (`prepareVersion`). */
+  prepare?: (config: Config, version: VersionEntry, hooks: PrepareHooks) => Promise<PreparedModel>;
+  /** Where model loads and swaps are logged (default: nowhere). */
+  log?: { info(obj: object, msg: string): void; error(obj: object, msg: string): void };
   /** Memory the process may use, and its resident size once loaded (defaults: cgroup, RSS). */
   memory?: { limit: () => { bytes: number; source: 'cgroup' | 'machine' }; residentBytes: () => number };
 }

@@ -194,7 +194,7 @@ describe('gRPC errors', () => {
   });
 
   it('UNAVAILABLE with retry-after when MAX_QUEUE images are in flight; slots come back', async () => {
-    const hold = t.service.admit(t.config.maxQueue);
+    const hold = t.service.admit(t.config.maxQueue).release;
     try {
       const err = await client.error('ModelInfer', imageRequest([readImage(BEAGLE)]));
       expect(status[err.code]).toBe('UNAVAILABLE');

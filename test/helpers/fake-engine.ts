@@ -6,6 +6,7 @@
  */
 import type { BatchInput, BatchOutput, EngineInfo, EngineSpec, InferenceEngine } from '../../src/engines/engine.js';
 import type { PreparedModel } from '../../src/pipeline/prepare.js';
+import type { ServiceDeps } from '../../src/service/inference-service.js';
 
 export const TEST_CLASSES = 10;
 
@@ -72,7 +73,8 @@ export function testModel(batching = { maxBatchSize: 8, maxQueueDelayMs: 0 }): P
     descriptor: {
       name: 'test-model',
       version: '1',
-      input: { width: 32, height: 32, channels: 3 },
+      input: { width: 32, height: 32, channels: 3, layout: 'NHWC' },
+      output: { classes: TEST_CLASSES, activation: 'softmax' },
       batching,
     } as PreparedModel['descriptor'],
     dir: '/nonexistent',
@@ -85,5 +87,18 @@ export function testModel(batching = { maxBatchSize: 8, maxQueueDelayMs: 0 }): P
     },
     fetchSeconds: 0,
     convertSeconds: 0,
+    modelBytes: 0,
+  };
+}
+
+/** A repository holding only `models` (each one version), for ServiceDeps: nothing read from disk. */
+export function testRepository(...models: PreparedModel[]): Pick<ServiceDeps, 'scan' | 'prepare'> {
+  return {
+    scan: async () => models.map((m) => ({ name: m.descriptor.name, versions: [{ name: m.descriptor.name, version: m.descriptor.version, location: 'test double' }] })),
+    prepare: async (_config, v) => {
+      const found = models.find((m) => m.descriptor.name === v.name && m.descriptor.version === v.version);
+      if (!found) throw new Error(`test repository has no ${v.name}/${v.version}`);
+      return found;
+    },
   };
 }

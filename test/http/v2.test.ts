@@ -192,7 +192,7 @@ describe('v2 inference', () => {
 describe('v2 admission: rows count against MAX_QUEUE together with /predict', () => {
   it('a request needs one slot per row; without room it is 503 queue_full with Retry-After, and slots come back', async () => {
     const max = t.config.maxQueue;
-    let hold = t.service.admit(max - 1); // as if /predict had max - 1 images in flight
+    let hold = t.service.admit(max - 1).release; // as if /predict had max - 1 images in flight
     try {
       const two = await infer(imageInput(['AAAA', 'AAAA']));
       expectV2Error(two, 503, /busy/);
@@ -200,7 +200,7 @@ describe('v2 admission: rows count against MAX_QUEUE together with /predict', ()
       // One row fits: admitted, then refused for its content.
       expectV2Error(await infer(imageInput(['not base64!'])), 400, /row 0/);
       hold();
-      hold = t.service.admit(max);
+      hold = t.service.admit(max).release;
       // No room at all: refused before the body is even read.
       expectV2Error(await infer(imageInput(['AAAA'])), 503, /busy/);
     } finally {

@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { describe, expect, it, vi } from 'vitest';
 import { configWith, type Config } from '../../src/config/config.js';
 import { InferenceService } from '../../src/service/inference-service.js';
-import { TestEngine, testModel } from '../helpers/fake-engine.js';
+import { TestEngine, testModel, testRepository } from '../helpers/fake-engine.js';
 
 const MB = 1024 * 1024;
 const photo = () => sharp({ create: { width: 64, height: 48, channels: 3, background: '#aa5533' } }).jpeg().toBuffer();
@@ -13,7 +13,7 @@ function serviceWith(engine: TestEngine, overrides: Partial<Config> = {}, model 
   let fatal: Error | undefined;
   const service = new InferenceService(config, undefined, (err) => (fatal = err), {
     engineFactory: TestEngine.factory(engine),
-    prepare: async () => model,
+    ...testRepository(model),
     memory: { limit: () => ({ bytes: 1024 * MB, source: 'cgroup' }), residentBytes: () => 200 * MB },
   });
   return { service, fatal: () => fatal };
@@ -38,7 +38,7 @@ describe('InferenceService with a test engine', () => {
   it('refuses past MAX_QUEUE with 503 queue_full, and frees the slot when released', async () => {
     const { service } = serviceWith(new TestEngine());
     await service.start();
-    const a = service.admit(2);
+    const a = service.admit(2).release;
     expect(() => service.admit(1)).toThrow(expect.objectContaining({ code: 'queue_full', retryAfterSeconds: 1 }));
     a();
     expect(service.inFlight).toBe(0);

@@ -23,6 +23,8 @@ export interface ServiceLifecycleOptions {
   /** Start the model load when the app is ready (default true; readiness tests start it themselves). */
   load?: boolean;
   companions?: readonly Companion[];
+  /** MODEL_CONTROL=poll: rescan the repository this often once loaded. */
+  pollSeconds?: number;
   /** Flushed last on close (OpenTelemetry's SDK). */
   tracing?: { shutdown(): Promise<void> };
 }
@@ -31,6 +33,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Starts the model load once (later calls return the same promise); resolves when warm. */
     loadModel(): Promise<LoadReport>;
+    /** Rescans the model repository (poll, SIGHUP); `retryFailed` retries versions that failed. */
+    reloadModels(retryFailed: boolean): Promise<void>;
   }
 }
 
@@ -40,19 +44,28 @@ async function serviceLifecycle(app: FastifyInstance, opts: ServiceLifecycleOpti
   let loading: Promise<LoadReport> | undefined;
   const loadModel = (): Promise<LoadReport> => {
     loading ??= service.start({ log: (msg) => app.log.info(msg), onProgress: progressReporter('model download', (msg) => app.log.info(msg)) }).then((report) => {
-      const m = service.model;
-      if (m) {
-        metrics.modelLoaded(
-          { model: m.descriptor.name, version: m.descriptor.version, engine: m.engine.engine, backend: m.engine.backend, precision: m.engine.precision },
-          { fetch: report.fetchSeconds, convert: report.convertSeconds, load: report.loadSeconds, warmup: report.warmupSeconds },
-        );
-      }
-      app.log.info({ ...report, engine: m?.engine }, 'model ready');
+      metrics.modelsLoaded({ fetch: report.fetchSeconds, convert: report.convertSeconds, load: report.loadSeconds, warmup: report.warmupSeconds });
+      app.log.info({ ...report, engine: service.model?.engine }, report.models.length === 1 ? 'model ready' : 'models ready');
+      if (opts.pollSeconds !== undefined) startPolling(opts.pollSeconds);
       return report;
     });
     return loading;
   };
   app.decorate('loadModel', loadModel);
+  app.decorate('reloadModels', async (retryFailed: boolean) => {
+    const outcome = await service.reload(retryFailed);
+    if (outcome && (outcome.loaded.length > 0 || outcome.failed.length > 0 || outcome.unloaded.length > 0)) app.log.info(outcome, 'model repository rescanned');
+  });
+
+  // MODEL_CONTROL=poll: rescan every MODEL_POLL_SECONDS (Triton's poll mode). A rescan that is
+  // still running (a conversion can take a while) is not started again.
+  let poll: NodeJS.Timeout | undefined;
+  const startPolling = (seconds: number): void => {
+    poll = setInterval(() => {
+      app.reloadModels(false).catch((err: unknown) => app.log.error({ err: (err as Error).message }, 'model repository rescan failed'));
+    }, seconds * 1000);
+    poll.unref();
+  };
 
   const running: { close(): Promise<void> }[] = [];
   let companionsClosed: Promise<unknown> | undefined;
@@ -63,6 +76,7 @@ async function serviceLifecycle(app: FastifyInstance, opts: ServiceLifecycleOpti
     if (opts.load !== false) loadModel().catch(() => undefined);
   });
   app.addHook('preClose', async () => {
+    clearInterval(poll);
     app.log.info({ inFlight: service.inFlight }, 'shutdown: draining');
     service.beginDrain();
     // Companions stop taking calls now and drain alongside HTTP; awaited in onClose.

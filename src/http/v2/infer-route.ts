@@ -14,7 +14,8 @@ import { readBoundedBody } from './body-reader.js';
 import { decodeInput, decodeLimits, MAX_ROWS_PER_REQUEST, v2BodyLimit } from './codec.js';
 import { parseJson } from './json-bounds.js';
 import { binaryByDefault, computeOutputs, planOutputs } from './outputs.js';
-import { resolveModel, type ModelRef } from './resolve.js';
+import type { ModelVersion } from '../../service/inference-service.js';
+import { resolveModel, type ModelRef, type ResolvedModel } from './resolve.js';
 import { runBatch } from './run-batch.js';
 import { ok, v2ErrorResponse, type modelParams } from './schemas.js';
 import type { InferenceRequest, InferenceResponse } from './types.js';
@@ -48,15 +49,19 @@ export async function inferRoutes(app: FastifyInstance, opts: { params: typeof m
   const { service, config } = app;
   const limits = decodeLimits(config);
   const bodyLimit = v2BodyLimit(config.maxUploadBytes);
-  const resolve = (ref: ModelRef) => resolveModel(service, config.modelName, ref);
+  const resolve = (ref: ModelRef) => resolveModel(service, ref);
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', async (request: FastifyRequest, payload: Readable) => parseInferBody(request, payload, bodyLimit));
 
-  /** Holds room for `images` more images until the response is over (503 queue_full when none). */
-  const admit = (reply: FastifyReply, images: number): void => {
-    const release = service.admit(images);
+  /**
+   * Holds room for `images` more images and pins the model version until the response is over
+   * (503 queue_full when there is no room); returns the pinned version.
+   */
+  const admit = (reply: FastifyReply, images: number, ref: ResolvedModel['ref']): ModelVersion => {
+    const { model, release } = service.admit(images, ref);
     reply.raw.once('close', release);
+    return model;
   };
 
   for (const base of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {
@@ -95,15 +100,15 @@ export async function inferRoutes(app: FastifyInstance, opts: { params: typeof m
         },
       },
       async (request, reply): Promise<InferenceResponse | FastifyReply> => {
-        const { signature } = resolve(request.params);
+        const { signature, ref } = resolve(request.params);
         const body = request.body;
         const input = decodeInput(inputTensors(body.inputs, binaryParts.get(request)), signature, limits);
         const plans = planOutputs(body.outputs, signature, binaryByDefault(body.parameters));
         const rows = input.kind === 'images' ? input.images.length : input.rows.length;
-        admit(reply, rows);
-        const probabilities = await untilAborted(runBatch(service, input, request.deadline, request.deadlineAt), request.deadline);
-        const tensors = computeOutputs(probabilities, plans, signature, (p, k) => service.topK(p, k));
-        const head = { model_name: signature.name, model_version: signature.version, ...(body.id !== undefined ? { id: body.id } : {}) };
+        const model = admit(reply, rows, ref);
+        const probabilities = await untilAborted(runBatch(model, input, request.deadline, request.deadlineAt), request.deadline);
+        const tensors = computeOutputs(probabilities, plans, signature, (p, k) => model.topK(p, k));
+        const head = { model_name: signature.name, model_version: model.descriptor.version, ...(body.id !== undefined ? { id: body.id } : {}) };
         const encoded = encodeResponse(head, tensors, plans);
         if ('json' in encoded) return encoded.json;
         return reply.type('application/octet-stream').header(HEADER_LENGTH, String(encoded.headerLength)).send(encoded.binary);

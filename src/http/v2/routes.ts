@@ -12,7 +12,8 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { AppError } from '../../errors.js';
 import { inferRoutes } from './infer-route.js';
-import { knownModel, resolveModel, type ModelRef } from './resolve.js';
+import { modelReady, resolveModel, type ModelRef } from './resolve.js';
+import { repositoryRoutes } from './repository-route.js';
 import { modelParams, ok, v2ErrorResponse, v2Schemas } from './schemas.js';
 import { EXTENSIONS, modelMetadata } from './signature.js';
 import type { ModelMetadata, ServerMetadata } from './types.js';
@@ -30,8 +31,8 @@ const v2 = { errorFormat: 'v2' } as const;
 
 async function v2Routes(app: FastifyInstance, opts: V2Options): Promise<void> {
   for (const s of v2Schemas) app.addSchema(s);
-  const { service, config } = app;
-  const resolve = (ref: ModelRef) => resolveModel(service, config.modelName, ref);
+  const { service } = app;
+  const resolve = (ref: ModelRef) => resolveModel(service, ref);
 
   const serverMetadata: ServerMetadata = { name: opts.name ?? 'resnet-serve', version: opts.version, extensions: [...EXTENSIONS] };
   const serverMetadataResponse = { 200: ok('Server name, version and protocol extensions', 'V2ServerMetadata') };
@@ -91,14 +92,13 @@ async function v2Routes(app: FastifyInstance, opts: V2Options): Promise<void> {
         },
       },
       async (request, reply) => {
-        const { name } = request.params;
-        knownModel(name, config.modelName);
-        // Before the load the version cannot be checked yet; the answer is "not ready" either way.
-        if (service.model !== undefined) resolve(request.params);
-        return reply.code(service.ready ? 200 : 503).send({ name, ready: service.ready });
+        const ready = modelReady(service, request.params);
+        return reply.code(ready ? 200 : 503).send({ name: request.params.name, ready });
       },
     );
   }
+
+  await app.register(repositoryRoutes);
 
   // Encapsulated: the infer routes have their own body parser (JSON, bounded; binary tensors).
   await app.register(inferRoutes, { params: modelParams });

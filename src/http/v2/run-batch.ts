@@ -6,10 +6,11 @@
  */
 import { AppError } from '../../errors.js';
 import type { PixelRow } from '../../preprocess/preprocessor.js';
-import type { InferenceService } from '../../service/inference-service.js';
+import type { ModelVersion } from '../../service/inference-service.js';
 import type { DecodedInput } from './codec.js';
 
-type RowService = Pick<InferenceService, 'preprocess' | 'infer'>;
+/** The pinned model version the rows are for. */
+type RowService = Pick<ModelVersion, 'preprocess' | 'infer'>;
 
 /**
  * Probabilities, one vector per row of the decoded input. `deadline` aborts decoding and queueing

@@ -167,6 +167,28 @@ export const v2InferenceResponse = {
   },
 } as const;
 
+/** Triton's model repository extension: one entry per model version found or loaded. */
+export const v2RepositoryIndex = {
+  $id: 'V2RepositoryIndex',
+  type: 'array',
+  items: {
+    type: 'object',
+    required: ['name', 'version', 'state', 'reason'],
+    properties: {
+      name: { type: 'string' },
+      version: { type: 'string' },
+      state: { type: 'string', enum: ['LOADING', 'READY', 'UNLOADING', 'UNAVAILABLE'] },
+      reason: { type: 'string', description: 'Why the version is not READY (empty when it is)' },
+    },
+  },
+} as const;
+
+export const v2RepositoryIndexRequest = {
+  $id: 'V2RepositoryIndexRequest',
+  type: 'object',
+  properties: { ready: { type: 'boolean', description: 'Only the versions that can serve now' } },
+} as const;
+
 /** In dependency order: a schema is added after those it references. */
 export const v2Schemas = [
   v2Error,
@@ -182,6 +204,8 @@ export const v2Schemas = [
   v2InferenceRequest,
   v2ResponseOutput,
   v2InferenceResponse,
+  v2RepositoryIndex,
+  v2RepositoryIndexRequest,
 ] as const;
 
 export const modelParams = {

@@ -5,8 +5,8 @@
  *
  * - `<model>` (e.g. `resnet50`): input `image` BYTES [-1], encoded images decoded and preprocessed
  *   by the server exactly as /predict does, so clients need no knowledge of the preprocessing;
- * - `<model>_tensor`: input `input` FP32 [-1, H, W, C], rows the client preprocessed itself (NHWC,
- *   the model's own input), e.g. for load generators that send random tensors.
+ * - `<model>_tensor`: input `input` FP32 [-1, H, W, C] (or [-1, C, H, W] for an NCHW model), rows
+ *   the client preprocessed itself (the model's own input), e.g. for load generators that send random tensors.
  *
  * Both give `probabilities` FP32 [-1, classes] (or, with the classification parameter, BYTES top-k
  * strings) from the same engine and the same batcher.
@@ -52,12 +52,6 @@ export interface ModelSignature {
 /** The served model names of a model, by input form. */
 export const servedNames = (model: string): Record<InputForm, string> => ({ image: model, tensor: `${model}${TENSOR_MODEL_SUFFIX}` });
 
-/** Which entry `name` designates for the served `model`, or undefined if it is not one of them. */
-export function formOf(name: string, model: string): InputForm | undefined {
-  const names = servedNames(model);
-  return name === names.image ? 'image' : name === names.tensor ? 'tensor' : undefined;
-}
-
 const IMAGE_INPUT = 'image';
 const TENSOR_INPUT = 'input';
 
@@ -66,7 +60,7 @@ export function modelSignature(d: ModelDescriptor, form: InputForm): ModelSignat
   const input: ImageInput | TensorInput =
     form === 'image'
       ? { form, name: IMAGE_INPUT, datatype: 'BYTES' }
-      : { form, name: TENSOR_INPUT, datatype: 'FP32', rowDims: [d.input.height, d.input.width, d.input.channels] };
+      : { form, name: TENSOR_INPUT, datatype: 'FP32', rowDims: d.input.layout === 'NCHW' ? [d.input.channels, d.input.height, d.input.width] : [d.input.height, d.input.width, d.input.channels] };
   const other = form === 'image' ? { name: names.tensor, input: TENSOR_INPUT } : { name: names.image, input: IMAGE_INPUT };
   return {
     name: names[form],

@@ -1,0 +1,28 @@
+/**
+ * Triton's model repository extension, index only: `POST /v2/repository/index` lists every model
+ * version the repository holds or the server has loaded, with its state (READY, LOADING,
+ * UNLOADING, UNAVAILABLE) and why it is not ready. `{"ready": true}` keeps the ready ones.
+ * Loading and unloading stay the repository's business (MODEL_CONTROL=poll, SIGHUP), not the API's.
+ */
+import type { FastifyInstance } from 'fastify';
+import { ok } from './schemas.js';
+
+export async function repositoryRoutes(app: FastifyInstance): Promise<void> {
+  const { service } = app;
+  app.post<{ Body: { ready?: boolean } | undefined }>(
+    '/v2/repository/index',
+    {
+      config: { errorFormat: 'v2' },
+      schema: {
+        summary: 'Model repository index: every model version and its state',
+        tags: ['v2'],
+        body: { $ref: 'V2RepositoryIndexRequest#' },
+        response: { 200: ok('Model versions and their states', 'V2RepositoryIndex') },
+      },
+    },
+    async (request) => {
+      const entries = service.index();
+      return request.body?.ready === true ? entries.filter((e) => e.state === 'READY') : entries;
+    },
+  );
+}

@@ -1,0 +1,141 @@
+/**
+ * Brings the registry in line with the repository: for each model, the highest version is prepared
+ * (read, converted, quantized as configured), loaded and warmed up beside the serving one, and only
+ * then serves; the version it replaces finishes its requests and is unloaded. A version that fails
+ * is logged, marked UNAVAILABLE with its reason, never replaces the serving one, and is not retried
+ * by polling (a rescan by signal retries it). Models gone from the repository are unloaded.
+ * Syncs run one at a time; one asked for while another runs follows it once.
+ */
+import { StartupError } from '../errors.js';
+import type { ModelEntry, VersionEntry } from '../pipeline/repository.js';
+import type { PreparedModel } from '../pipeline/prepare.js';
+import type { ModelRegistry } from './model-registry.js';
+import type { ModelVersion } from './model-version.js';
+
+export interface SyncDeps {
+  scan(): Promise<ModelEntry[]>;
+  prepare(v: VersionEntry): Promise<PreparedModel>;
+  /** Throws when the version would not fit in memory beside what is loaded. */
+  checkRoom(p: PreparedModel): void;
+  load(p: PreparedModel): Promise<ModelVersion>;
+  log: { info(obj: object, msg: string): void; error(obj: object, msg: string): void };
+  /** A version started or stopped serving (metrics). */
+  onServing?(v: ModelVersion, serving: boolean): void;
+}
+
+export interface SyncOutcome {
+  loaded: string[];
+  failed: { model: string; version: string; reason: string }[];
+  unloaded: string[];
+}
+
+export class RepositorySync {
+  private running: Promise<SyncOutcome> | undefined;
+  private queued: { promise: Promise<SyncOutcome>; retryFailed: boolean } | undefined;
+
+  constructor(
+    private readonly registry: ModelRegistry,
+    private readonly deps: SyncDeps,
+  ) {}
+
+  /**
+   * At start: any problem is fatal (StartupError), and every model must load. Later (poll,
+   * SIGHUP): problems are logged and what serves keeps serving.
+   */
+  async initial(): Promise<SyncOutcome> {
+    const entries = await this.deps.scan();
+    if (entries.length === 0) throw new StartupError('the model repository holds no model');
+    const broken = entries.find((e) => e.error !== undefined);
+    if (broken) throw new StartupError(`model '${broken.name}': ${broken.error}`);
+    const outcome = await this.apply(entries, { retryFailed: true, strict: true });
+    return outcome;
+  }
+
+  /** Rescans; `retryFailed` (SIGHUP) also retries versions that failed before. Coalesces calls. */
+  rescan(retryFailed = false): Promise<SyncOutcome> {
+    if (!this.running) {
+      this.running = this.scanAndApply(retryFailed).finally(() => (this.running = undefined));
+      return this.running;
+    }
+    if (this.queued) {
+      this.queued.retryFailed ||= retryFailed;
+      return this.queued.promise;
+    }
+    const queued = { retryFailed, promise: undefined as unknown as Promise<SyncOutcome> };
+    queued.promise = this.running.catch(() => undefined).then(() => {
+      this.queued = undefined;
+      return this.rescan(queued.retryFailed);
+    });
+    this.queued = queued;
+    return queued.promise;
+  }
+
+  private async scanAndApply(retryFailed: boolean): Promise<SyncOutcome> {
+    const entries = await this.deps.scan();
+    return this.apply(entries, { retryFailed, strict: false });
+  }
+
+  private async apply(entries: ModelEntry[], opts: { retryFailed: boolean; strict: boolean }): Promise<SyncOutcome> {
+    const outcome: SyncOutcome = { loaded: [], failed: [], unloaded: [] };
+    const present = new Set(entries.map((e) => e.name));
+    for (const entry of entries) {
+      if (entry.error !== undefined) {
+        this.deps.log.error({ model: entry.name, err: entry.error }, 'model folder unusable; what serves keeps serving');
+        continue;
+      }
+      this.registry.track(entry.name, entry.versions.map((v) => v.version));
+      const target = entry.versions.at(-1);
+      if (!target) continue;
+      const serving = this.registry.servingOf(entry.name);
+      if (serving?.descriptor.version === target.version) continue;
+      const state = this.registry.state(entry.name, target.version);
+      if (state === 'LOADING' || state === 'READY') continue;
+      if (state === 'UNAVAILABLE' && !opts.retryFailed) continue;
+      const swapped = await this.loadVersion(target, opts.strict, outcome);
+      if (swapped) await this.retire(swapped, outcome);
+    }
+    for (const name of this.registry.names.filter((n) => !present.has(n))) {
+      // Forgotten first: new requests get 404 while the pinned ones finish.
+      const versions = this.registry.loaded.filter((x) => x.descriptor.name === name);
+      this.registry.forget(name);
+      for (const v of versions) await this.retire(v, outcome);
+      this.deps.log.info({ model: name }, 'model removed from the repository: unloaded');
+    }
+    return outcome;
+  }
+
+  /** Loads `target`; on success it serves and the version it replaced is returned. */
+  private async loadVersion(target: VersionEntry, strict: boolean, outcome: SyncOutcome): Promise<ModelVersion | undefined> {
+    const { name, version } = target;
+    this.registry.set(name, version, 'LOADING');
+    this.deps.log.info({ model: name, version, from: target.location }, 'loading model version');
+    try {
+      const prepared = await this.deps.prepare(target);
+      this.deps.checkRoom(prepared);
+      const loaded = await this.deps.load(prepared);
+      const old = this.registry.promote(loaded);
+      this.deps.onServing?.(loaded, true);
+      outcome.loaded.push(`${name}/${version}`);
+      this.deps.log.info({ model: name, version, engine: loaded.engine, ...loaded.timings, replaces: old?.descriptor.version }, 'model version serving');
+      return old;
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      this.registry.set(name, version, 'UNAVAILABLE', reason);
+      outcome.failed.push({ model: name, version, reason });
+      if (strict) throw err;
+      this.deps.log.error({ model: name, version, err: reason }, 'model version failed to load; the serving version (if any) keeps serving');
+      return undefined;
+    }
+  }
+
+  /** Stops `v` taking new requests, lets its pinned requests finish, then releases its engine. */
+  private async retire(v: ModelVersion, outcome: SyncOutcome): Promise<void> {
+    const { name, version } = v.descriptor;
+    this.registry.set(name, version, 'UNLOADING');
+    this.deps.onServing?.(v, false);
+    await v.retire();
+    this.registry.drop(name, version);
+    outcome.unloaded.push(`${name}/${version}`);
+    this.deps.log.info({ model: name, version }, 'model version unloaded');
+  }
+}
