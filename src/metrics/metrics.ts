@@ -109,8 +109,8 @@ export class Metrics implements ServiceObserver {
     this.queueDepthGauge.set(depth);
   }
 
-  rejected(reason: string): void {
-    this.rejectedTotal.inc({ reason, model: '' });
+  rejected(reason: string, model = ''): void {
+    this.rejectedTotal.inc({ reason, model });
   }
 
   /** The observer one model's batcher and decodes report to: the same metrics, with its name. */

@@ -126,7 +126,7 @@ export class InferenceService {
   admit(images: number, ref: ModelRef = {}): Admission {
     const model = this.resolve(ref);
     if (this.inflight + images > this.config.maxQueue) {
-      this.observer.rejected('queue_full');
+      this.observer.rejected('queue_full', model.descriptor.name);
       throw queueFull(this.config.maxQueue);
     }
     this.inflight += images;

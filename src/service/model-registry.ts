@@ -129,7 +129,7 @@ export class ModelRegistry {
       if (v?.loaded && v.state === 'READY') return v.loaded;
       if (v?.state === 'LOADING') throw notReady('model_not_ready', `model '${name}' version ${ref.version} is still loading; retry shortly`);
       const ready = [...m.versions.entries()].filter(([, r]) => r.state === 'READY').map(([k]) => k).sort(byNumber);
-      throw new AppError('not_found', 'unknown_version', `model '${name}' has no loaded version '${ref.version}'; loaded: ${ready.join(', ') || 'none'}`);
+      throw new AppError('not_found', 'unknown_version', `model '${name}' has no version '${ref.version}' loaded; loaded: ${ready.join(', ') || 'none'}`);
     }
     if (m.serving) return m.serving;
     const failed = [...m.versions.values()].find((r) => r.state === 'UNAVAILABLE' && r.reason !== '');

@@ -47,6 +47,8 @@ export class RepositorySync {
     if (entries.length === 0) throw new StartupError('the model repository holds no model');
     const broken = entries.find((e) => e.error !== undefined);
     if (broken) throw new StartupError(`model '${broken.name}': ${broken.error}`);
+    // Every name is known before the first load: requests for other names get 404, not 503.
+    for (const e of entries) this.registry.track(e.name, e.versions.map((v) => v.version));
     const outcome = await this.apply(entries, { retryFailed: true, strict: true });
     return outcome;
   }

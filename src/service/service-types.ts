@@ -19,7 +19,8 @@ export interface ModelObserver extends BatchObserver {
 export interface ServiceObserver {
   /** Images admitted and not yet answered, all models together. */
   queueDepth(depth: number): void;
-  rejected(reason: string): void;
+  /** A refusal; `model` when the request had been matched to one. */
+  rejected(reason: string, model?: string): void;
   forModel(name: string): ModelObserver;
   /** A version started (`serving`) or stopped serving. */
   modelServing(d: ModelDescriptor, engine: EngineInfo, serving: boolean): void;

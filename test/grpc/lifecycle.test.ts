@@ -100,8 +100,9 @@ describe('gRPC graceful close', () => {
     // then (on a fast machine it could otherwise finish before close() starts).
     let open!: () => void;
     const door = new Promise<void>((resolve) => (open = resolve));
-    const infer = t.service.infer.bind(t.service);
-    const gate = vi.spyOn(t.service, 'infer').mockImplementation(async (...args) => {
+    const model = t.service.resolve({ name: 'resnet50' });
+    const infer = model.infer.bind(model);
+    const gate = vi.spyOn(model, 'infer').mockImplementation(async (...args) => {
       await door;
       return infer(...args);
     });

@@ -32,8 +32,8 @@ describe('request deadline', () => {
     for (const r of responses.filter((x) => x.status === 200)) expect(r.body.predictions[0].label).toBe('beagle');
     await vi.waitFor(() => expect(t.service.inFlight).toBe(0), { timeout: 5000 });
     const m = parseMetrics((await request(t.app.server).get('/metrics')).text);
-    expect(m.get('requests_rejected_total{reason="deadline_exceeded"}')).toBeGreaterThan(0);
+    expect(m.get('requests_rejected_total{reason="deadline_exceeded",model="resnet50"}')).toBeGreaterThan(0);
     // Work withdrawn at its deadline is never computed: fewer engine runs than requests.
-    expect(m.get('inference_batch_size_count')).toBeLessThan(60);
+    expect(m.get('inference_batch_size_count{model="resnet50"}')).toBeLessThan(60);
   });
 });

@@ -24,10 +24,10 @@ describe('/metrics', () => {
     expect(m.get('http_requests_total{route="/predict",method="POST",status="200"}')).toBe(1);
     expect(m.get('http_requests_total{route="/predict",method="POST",status="415"}')).toBe(1);
     expect(m.get('http_request_duration_seconds_count{route="/predict",method="POST"}')).toBe(2);
-    expect(m.get('preprocess_duration_seconds_count')).toBe(1);
-    expect(m.get('inference_duration_seconds_count')).toBe(1);
-    expect(m.get('inference_batch_size_sum')).toBe(1);
-    expect(m.get('inference_queue_wait_seconds_count')).toBe(1);
+    expect(m.get('preprocess_duration_seconds_count{model="resnet50"}')).toBe(1);
+    expect(m.get('inference_duration_seconds_count{model="resnet50"}')).toBe(1);
+    expect(m.get('inference_batch_size_sum{model="resnet50"}')).toBe(1);
+    expect(m.get('inference_queue_wait_seconds_count{model="resnet50"}')).toBe(1);
     expect(m.get('inference_queue_depth')).toBe(0);
     // The admission budget, sized from the machine's memory at load, nothing held between requests.
     expect(m.get('memory_budget_bytes')).toBe(t.service.memory.capacity);
@@ -51,7 +51,7 @@ describe('/metrics', () => {
     expect(refused).toBeGreaterThan(0);
     expect(statuses.every((s) => s === 200 || s === 503)).toBe(true);
     const m = parseMetrics((await request(t.app.server).get('/metrics')).text);
-    expect(m.get('requests_rejected_total{reason="queue_full"}')).toBe(refused);
+    expect(m.get('requests_rejected_total{reason="queue_full",model="resnet50"}')).toBe(refused);
   });
 
   it('includes the default process metrics in the server registry', async () => {

@@ -68,10 +68,10 @@ describe('v2 before the model is loaded', () => {
     expectV2Error(await http.post('/v2/models/resnet50/infer').send({ inputs: 'nonsense' }), 503);
   });
 
-  it('unknown models are 404 even while loading', async () => {
-    expectV2Error(await http.get('/v2/models/vgg16'), 404, /unknown model 'vgg16'/);
-    expectV2Error(await http.get('/v2/models/vgg16/ready'), 404);
-    expectV2Error(await http.post('/v2/models/vgg16/infer').send(validBody), 404);
+  it('before the repository is read, any model name is 503 (not yet known, not unknown)', async () => {
+    expectV2Error(await http.get('/v2/models/vgg16'), 503, /still loading/);
+    expect((await http.get('/v2/models/vgg16/ready').expect(503)).body).toEqual({ name: 'vgg16', ready: false });
+    expectV2Error(await http.post('/v2/models/vgg16/infer').send(validBody), 503);
   });
 
   it('the body is not even read while loading: an oversized one is 503 too (413 needs a loaded model)', async () => {
