@@ -5,67 +5,11 @@
  */
 import sharp from 'sharp';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { configWith, type Config } from '../../src/config/config.js';
-import type { EngineSpec } from '../../src/engines/engine.js';
-import type { PreparedModel } from '../../src/pipeline/prepare.js';
-import type { ModelEntry } from '../../src/pipeline/repository.js';
-import { InferenceService } from '../../src/service/inference-service.js';
-import { TEST_CLASSES, TestEngine, testModel } from '../helpers/fake-engine.js';
+import type { InferenceService } from '../../src/service/inference-service.js';
+import { TEST_CLASSES } from '../helpers/fake-engine.js';
+import { MB, TestRepository, version } from '../helpers/test-repository.js';
 
-const MB = 1024 * 1024;
 const photo = () => sharp({ create: { width: 64, height: 48, channels: 3, background: '#3366aa' } }).jpeg().toBuffer();
-
-/** A model version whose test engine answers class `answer`. */
-function version(name: string, v: string, answer: number, over: Partial<PreparedModel> = {}): PreparedModel {
-  const base = testModel();
-  return {
-    ...base,
-    descriptor: { ...base.descriptor, name, version: v },
-    engineSpec: { engine: 'onnx', modelPath: `${name}/${v}/${answer}`, threads: 1, precision: 'fp32' },
-    ...over,
-  };
-}
-
-/** A repository the test edits: models by name, each a list of versions. */
-class TestRepository {
-  models = new Map<string, PreparedModel[]>();
-  engines = new Map<string, TestEngine>();
-  prepared: string[] = [];
-  broken = new Set<string>();
-
-  put(...versions: PreparedModel[]): this {
-    for (const p of versions) this.models.set(p.descriptor.name, [...(this.models.get(p.descriptor.name) ?? []), p]);
-    return this;
-  }
-
-  engine(name: string, v: string): TestEngine {
-    const found = [...this.engines.entries()].find(([k]) => k.startsWith(`${name}/${v}/`));
-    if (!found) throw new Error(`no engine for ${name}/${v}`);
-    return found[1];
-  }
-
-  service(overrides: Partial<Config> = {}, resident = 200 * MB): InferenceService {
-    const config = configWith({ logLevel: 'silent', maxQueue: 64, ...overrides });
-    return new InferenceService(config, undefined, () => {}, {
-      scan: async (): Promise<ModelEntry[]> =>
-        [...this.models.entries()].map(([name, vs]) => ({ name, versions: vs.map((p) => ({ name, version: p.descriptor.version, location: 'test double' })) })),
-      prepare: async (_c, v) => {
-        this.prepared.push(`${v.name}/${v.version}`);
-        if (this.broken.has(`${v.name}/${v.version}`)) throw new Error(`cannot read ${v.name}/${v.version}: truncated file`);
-        const p = this.models.get(v.name)?.find((x) => x.descriptor.version === v.version);
-        if (!p) throw new Error(`no ${v.name}/${v.version}`);
-        return p;
-      },
-      engineFactory: async (spec: EngineSpec, onFatal) => {
-        const engine = new TestEngine();
-        engine.answer = Number((spec as { modelPath: string }).modelPath.split('/')[2]);
-        this.engines.set((spec as { modelPath: string }).modelPath, engine);
-        return TestEngine.factory(engine)(spec, onFatal);
-      },
-      memory: { limit: () => ({ bytes: 1024 * MB, source: 'cgroup' }), residentBytes: () => resident },
-    });
-  }
-}
 
 let service: InferenceService | undefined;
 afterEach(async () => {

@@ -9,20 +9,22 @@ import { ok } from './schemas.js';
 
 export async function repositoryRoutes(app: FastifyInstance): Promise<void> {
   const { service } = app;
-  app.post<{ Body: { ready?: boolean } | undefined }>(
+  app.post<{ Body: unknown }>(
     '/v2/repository/index',
     {
       config: { errorFormat: 'v2' },
       schema: {
         summary: 'Model repository index: every model version and its state',
         tags: ['v2'],
-        body: { $ref: 'V2RepositoryIndexRequest#' },
+        // No body schema: Triton's clients send no body, `{}` or `{"ready": true}`.
+        description: 'Optional JSON body `{"ready": true}`: only the versions that can serve now.',
         response: { 200: ok('Model versions and their states', 'V2RepositoryIndex') },
       },
     },
     async (request) => {
       const entries = service.index();
-      return request.body?.ready === true ? entries.filter((e) => e.state === 'READY') : entries;
+      const readyOnly = typeof request.body === 'object' && request.body !== null && (request.body as { ready?: unknown }).ready === true;
+      return readyOnly ? entries.filter((e) => e.state === 'READY') : entries;
     },
   );
 }

@@ -183,12 +183,6 @@ export const v2RepositoryIndex = {
   },
 } as const;
 
-export const v2RepositoryIndexRequest = {
-  $id: 'V2RepositoryIndexRequest',
-  type: 'object',
-  properties: { ready: { type: 'boolean', description: 'Only the versions that can serve now' } },
-} as const;
-
 /** In dependency order: a schema is added after those it references. */
 export const v2Schemas = [
   v2Error,
@@ -205,7 +199,6 @@ export const v2Schemas = [
   v2ResponseOutput,
   v2InferenceResponse,
   v2RepositoryIndex,
-  v2RepositoryIndexRequest,
 ] as const;
 
 export const modelParams = {
