@@ -112,7 +112,7 @@ describe('v2 server and model metadata', () => {
       expectV2Error(await http.get(url), 404, /no version '2'/);
     }
     expectV2Error(await infer(imageInput(['AAAA']), '/v2/models/resnet50/versions/2/infer'), 404, /no version '2'/);
-    expectV2Error(await http.get('/v2/repository/index'), 404);
+    expectV2Error(await http.get('/v2/repository/index'), 405, /allowed: POST/);
   });
 });
 
