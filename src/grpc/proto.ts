@@ -102,6 +102,15 @@ export interface ModelMetadataResponse {
   outputs: TensorMetadata[];
 }
 
+export interface RepositoryIndexRequest {
+  repository_name: string;
+  ready: boolean;
+}
+
+export interface RepositoryIndexResponse {
+  models: { name: string; version: string; state: string; reason: string }[];
+}
+
 export interface ServerMetadataResponse {
   name: string;
   version: string;

@@ -23,6 +23,8 @@ import {
   type ModelInferResponse,
   type ModelMetadataResponse,
   type ModelRefRequest,
+  type RepositoryIndexRequest,
+  type RepositoryIndexResponse,
   type ServerMetadataResponse,
 } from './proto.js';
 import { asAppError, toStatus } from './status.js';
@@ -96,6 +98,9 @@ export function inferenceHandlers(opts: InferenceHandlersOptions): UntypedServic
       const { signature, engine } = resolveModel(service, req);
       return modelMetadata(signature, engine);
     }),
+    RepositoryIndex: unary<RepositoryIndexRequest, RepositoryIndexResponse>('RepositoryIndex', async (req) => ({
+      models: service.index().filter((e) => !req.ready || e.state === 'READY'),
+    })),
     ModelInfer: unary<ModelInferRequest, ModelInferResponse>('ModelInfer', async (req, call) => {
       checkKey(call.metadata);
       // Draining: calls already running complete; new ones go elsewhere.

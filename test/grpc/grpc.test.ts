@@ -71,6 +71,12 @@ describe('gRPC health and metadata', () => {
     expect(await client.call('ServerMetadata')).toEqual({ name: 'resnet-serve', version: '9.9.9', extensions: ['classification', 'binary_tensor_data'] });
   });
 
+  it("RepositoryIndex (Triton's method and fields): every model version with its state", async () => {
+    const entry = { name: 'resnet50', version: '1', state: 'READY', reason: '' };
+    expect(await client.call('RepositoryIndex', {})).toEqual({ models: [entry] });
+    expect(await client.call('RepositoryIndex', { repository_name: '', ready: true })).toEqual({ models: [entry] });
+  });
+
   it('ModelReady and ModelMetadata for both entries; one input each', async () => {
     for (const name of ['resnet50', 'resnet50_tensor']) {
       expect(await client.call('ModelReady', { name })).toEqual({ ready: true });
