@@ -25,8 +25,15 @@ export { noopObserver } from './service-types.js';
 export type { IndexEntry, ModelRef, VersionState } from './model-registry.js';
 export type { ModelVersion } from './model-version.js';
 
-/** What a version's engine holds once loaded, per byte of its model file (measured: docs/limits.md). */
-export const RESIDENT_PER_MODEL_BYTE = 3;
+/**
+ * What a loaded version holds, estimated from its model file before loading it: ONNX Runtime's
+ * copy of the weights and its prepacked kernels, plus activations at batch 8 and the engine's
+ * worker thread. Measured with ResNet50 (docs/limits.md): fp32, 97 MB file: +330 MB resident;
+ * int8, 25 MB: +114 MB; both within 5 % of this estimate.
+ */
+export function residentEstimate(modelBytes: number): number {
+  return Math.round(modelBytes * 2.75) + 64 * 1024 * 1024;
+}
 
 /** An admitted request: the version it is pinned to, and the release of its slots and pin. */
 export interface Admission {
@@ -209,15 +216,17 @@ export class InferenceService {
    * could; later it refuses a swap that would not fit beside the serving version.
    */
   private checkRoom(p: PreparedModel): void {
-    const need = p.modelBytes * RESIDENT_PER_MODEL_BYTE;
+    const need = residentEstimate(p.modelBytes);
     const limit = this.limit();
     const resident = this.resident();
-    const room = limit.bytes - resident - MIN_MARGIN_BYTES - Math.min(this.memory.capacity, MIN_BUDGET_BYTES);
+    // Once sized, the whole request budget stays reserved: a swap must not eat what requests may hold.
+    const reserve = Number.isFinite(this.memory.capacity) ? this.memory.capacity : MIN_BUDGET_BYTES;
+    const room = limit.bytes - resident - MIN_MARGIN_BYTES - reserve;
     if (need > room) {
       const mb = (n: number): string => `${Math.round(n / 1048576)} MB`;
       throw new StartupError(
-        `model '${p.descriptor.name}' version ${p.descriptor.version} needs about ${mb(need)} once loaded (${mb(p.modelBytes)} model file x ${RESIDENT_PER_MODEL_BYTE}); ` +
-          `the process holds ${mb(resident)} of its ${mb(limit.bytes)} memory limit (${limit.source}) and keeps ${mb(MIN_MARGIN_BYTES)} margin and ${mb(MIN_BUDGET_BYTES)} for requests: raise the memory limit or serve fewer models`,
+        `model '${p.descriptor.name}' version ${p.descriptor.version} needs about ${mb(need)} once loaded (from its ${mb(p.modelBytes)} model file); ` +
+          `the process holds ${mb(resident)} of its ${mb(limit.bytes)} memory limit (${limit.source}) and keeps ${mb(MIN_MARGIN_BYTES)} margin and ${mb(reserve)} for requests: raise the memory limit or serve fewer models`,
       );
     }
   }

@@ -168,7 +168,7 @@ describe('memory', () => {
     const repo = new TestRepository().put(version('big', '1', 3, { modelBytes: 300 * MB }));
     service = repo.service({}, 200 * MB);
     await expect(service.start()).rejects.toThrow(
-      "model 'big' version 1 needs about 900 MB once loaded (300 MB model file x 3); the process holds 200 MB of its 1024 MB memory limit (cgroup) and keeps 128 MB margin and 64 MB for requests: raise the memory limit or serve fewer models",
+      "model 'big' version 1 needs about 889 MB once loaded (from its 300 MB model file); the process holds 200 MB of its 1024 MB memory limit (cgroup) and keeps 128 MB margin and 64 MB for requests: raise the memory limit or serve fewer models",
     );
     expect(service.state).toBe('failed');
     expect(repo.engines.size).toBe(0); // refused before its engine was started
