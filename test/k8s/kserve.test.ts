@@ -9,10 +9,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { IContainer } from 'kubernetes-models/v1';
 import { describe, expect, it } from 'vitest';
+import { configFromFlags } from '../../src/cli/commands/command.js';
+import { serveCommand } from '../../src/cli/commands/serve.js';
 import { SETTINGS } from '../../src/config/config.js';
+import { PROJECT } from '../helpers/paths.js';
 import { envOf, IMAGE_REF, K8S_ROOT, kustomization, must, parseYaml, renderedObjects, runtimeStage, validateObject, type K8sObject } from './manifests.js';
 
 const FOLDER = 'kserve';
+const pkg = JSON.parse(readFileSync(path.join(PROJECT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
 const DIR = path.join(K8S_ROOT, FOLDER);
 
 interface ModelFormat {
@@ -46,6 +50,8 @@ const one = <T extends K8sObject>(list: K8sObject[], kind: string): T => {
 };
 const runtime = (list = objs()): Runtime => one<Runtime>(list, 'ClusterServingRuntime');
 const isvc = (list = objs()): InferenceService => one<InferenceService>(list, 'InferenceService');
+/** The HTTP port the server is told to listen on (`--port N` in the runtime's args). */
+const httpPort = (c: IContainer): number => Number(must(c.args?.[must(c.args?.indexOf('--port'), '--port') + 1], '--port value'));
 const server = (rt: Runtime): IContainer => must(rt.spec.containers.find((c) => c.name === 'kserve-container'), 'the kserve-container');
 
 /**
@@ -102,12 +108,19 @@ describe('kubectl kustomize k8s/kserve', () => {
 });
 
 describe('the runtime starts the server as KServe expects', () => {
-  it('serves /mnt/models under the InferenceService`s name, HTTP on 8080, gRPC on 8081', () => {
+  it('serves /mnt/models under the InferenceService`s name, HTTP on 8080 (--port, not PORT), gRPC on 8081', () => {
     const c = server(runtime());
-    expect(envOf(c)).toMatchObject({ MODEL_PATH: '/mnt/models', MODEL_NAME: '{{.Name}}', PORT: '8080', GRPC_PORT: '8081' });
-    // The image's own command runs the server: no command or args to keep in step with it.
+    expect(envOf(c)).toMatchObject({ MODEL_PATH: '/mnt/models', MODEL_NAME: '{{.Name}}', GRPC_PORT: '8081' });
+    // Knative reserves these (it refuses a spec that sets one; it sets PORT to the declared port).
+    for (const reserved of ['PORT', 'K_SERVICE', 'K_CONFIGURATION', 'K_REVISION']) expect(envOf(c)[reserved]).toBeUndefined();
+    expect(c.args).toEqual(['node', `/app/${pkg.bin['resnet-serve']}`, 'serve', '--port', '8080']);
+    expect(serveCommand.help).toMatch(/--port N\b.*PORT/);
+    // The flag wins over the PORT Knative sets (8081 when the InferenceService declares only h2c).
+    expect(configFromFlags([{ flag: 'port', env: 'PORT', value: '8080' }], { PORT: '8081', GRPC_PORT: '8081' }).port).toBe(8080);
+    // The image's ENTRYPOINT (tini) stays; `args` replaces only its CMD; the app lives in /app.
     expect(c.command).toBeUndefined();
-    expect(c.args).toBeUndefined();
+    expect(runtimeStage().find((i) => i.op === 'ENTRYPOINT')?.args).toContain('tini');
+    expect(runtimeStage().find((i) => i.op === 'WORKDIR')?.args).toBe('/app');
     // No declared port: KServe routes HTTP to 8080 by default, and Knative allows one port per pod.
     expect(c.ports).toBeUndefined();
   });
@@ -127,14 +140,14 @@ describe('the runtime starts the server as KServe expects', () => {
 
   it('probes /readyz and /healthz on the HTTP port, by number', () => {
     const c = server(runtime());
-    const port = Number(envOf(c).PORT);
+    const port = httpPort(c);
     expect(c.startupProbe?.httpGet).toEqual({ path: '/readyz', port });
     expect(c.readinessProbe?.httpGet).toEqual({ path: '/readyz', port });
     expect(c.livenessProbe?.httpGet).toEqual({ path: '/healthz', port });
     expect(runtime().spec.annotations).toMatchObject({ 'prometheus.kserve.io/port': String(port), 'prometheus.kserve.io/path': '/metrics' });
   });
 
-  it('locked down as k8s/base; writable only /tmp (the image`s VOLUME) and the model cache, both sized emptyDirs', () => {
+  it('locked down as k8s/base; writable only TMPDIR and the model cache, sized emptyDirs, neither at a path Knative reserves', () => {
     const rt = runtime();
     const c = server(rt);
     expect(c.securityContext).toMatchObject({
@@ -145,11 +158,11 @@ describe('the runtime starts the server as KServe expects', () => {
       capabilities: { drop: ['ALL'] },
       seccompProfile: { type: 'RuntimeDefault' },
     });
-    const declared = runtimeStage()
-      .filter((i) => i.op === 'VOLUME')
-      .flatMap((i) => JSON.parse(i.args) as string[]);
+    const e = envOf(c);
     const mounts = (c.volumeMounts ?? []).map((m) => m.mountPath).sort();
-    expect(mounts).toEqual([...declared, envOf(c).MODEL_CACHE_DIR].sort());
+    expect(mounts).toEqual([e.TMPDIR, e.MODEL_CACHE_DIR].sort());
+    // knative.dev/serving pkg/apis/serving/k8s_validation.go: reservedPaths.
+    for (const m of mounts) expect(['/', '/dev', '/dev/log', '/tmp', '/var', '/var/log']).not.toContain(m);
     const volumes = new Map((rt.spec.volumes ?? []).map((v) => [v.name, v]));
     for (const m of c.volumeMounts ?? []) expect(volumes.get(m.name)?.emptyDir?.sizeLimit, m.mountPath).toBeDefined();
   });
@@ -177,7 +190,8 @@ it('every env var the runtime and the example set is a setting the server reads'
   const known = new Set(SETTINGS.map((s) => s.env));
   for (const p of PENDING_SETTINGS) expect(known.has(p), `${p} is now a setting: remove it from PENDING_SETTINGS`).toBe(false);
   const used = [...(server(runtime()).env ?? []), ...(isvc().spec.predictor.model.env ?? [])].map((e) => e.name);
-  expect(used.filter((n) => !known.has(n) && !PENDING_SETTINGS.includes(n))).toEqual([]);
+  // TMPDIR is read by Node (os.tmpdir()) and libvips, not by the server's configuration.
+  expect(used.filter((n) => !known.has(n) && !PENDING_SETTINGS.includes(n) && n !== 'TMPDIR')).toEqual([]);
 });
 
 describe('the example InferenceService', () => {
@@ -203,12 +217,12 @@ describe('the example InferenceService', () => {
 
   it('Standard mode with HTTP first (behind port 80) and gRPC as h2c, on the ports the runtime sets', () => {
     const list = objs();
-    const e = envOf(server(runtime(list)));
+    const c = server(runtime(list));
     const i = isvc(list);
     expect(i.metadata.annotations?.['serving.kserve.io/deploymentMode']).toBe('RawDeployment');
     expect(i.spec.predictor.model.ports).toEqual([
-      { name: 'http1', containerPort: Number(e.PORT), protocol: 'TCP' },
-      { name: 'h2c', containerPort: Number(e.GRPC_PORT), protocol: 'TCP' },
+      { name: 'http1', containerPort: httpPort(c), protocol: 'TCP' },
+      { name: 'h2c', containerPort: Number(envOf(c).GRPC_PORT), protocol: 'TCP' },
     ]);
   });
 
