@@ -14,6 +14,7 @@ import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1';
 import { PodMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { parseAllDocuments } from 'yaml';
 import { PROJECT } from '../helpers/paths.js';
+import { kserveSchemaFor, validateKServe } from '../schemas/kserve.js';
 
 export const K8S_ROOT = path.join(PROJECT, 'k8s');
 export const K8S_DIR = path.join(K8S_ROOT, 'base');
@@ -65,9 +66,20 @@ export function parseYaml(text: string, source: string): K8sObject[] {
   });
 }
 
-/** Constructs the model class for the object's kind and validates it; throws naming the object. */
+/**
+ * Validates the object against its kind's schema: kubernetes-models' class, or for KServe's kinds
+ * our schema (test/schemas/kserve.ts); throws naming the object.
+ */
 export function validateObject(obj: K8sObject, source: string): void {
   const key = `${obj.apiVersion}/${obj.kind}`;
+  if (kserveSchemaFor(obj.apiVersion, obj.kind)) {
+    try {
+      validateKServe(obj);
+    } catch (err) {
+      throw new Error(`${source}: ${obj.kind}/${obj.metadata?.name} is not valid: ${(err as Error).message}`, { cause: err });
+    }
+    return;
+  }
   const Model = MODELS[key];
   if (!Model) throw new Error(`${source}: ${key} has no kubernetes-models class in test/k8s/manifests.ts; add one`);
   try {
