@@ -85,5 +85,8 @@ export function testModel(batching = { maxBatchSize: 8, maxQueueDelayMs: 0 }): P
     },
     fetchSeconds: 0,
     convertSeconds: 0,
+    modelBytes: 0,
+    precision: 'fp32',
+    location: '/nonexistent/test.onnx',
   };
 }
