@@ -68,12 +68,12 @@ export async function prepareFileVersion(s: ModelSettings, v: VersionEntry, hook
   let enginePath: string;
   let precision = config.precision ?? s.precision;
   let convertSeconds = 0;
-  const descriptorOf = (height: number, width: number, pre: Preprocessing, classes: number, activation: 'softmax' | 'none', maxBatch?: number): ModelDescriptor => ({
+  const descriptorOf = (layout: ModelShape['layout'], height: number, width: number, pre: Preprocessing, classes: number, activation: 'softmax' | 'none', maxBatch?: number): ModelDescriptor => ({
     name: v.name,
     version: v.version,
     platform: PLATFORM[format],
     description: config.description ?? `${path.basename(file)} (${format})`,
-    input: { height, width, channels: 3, layout: shape.layout, datatype: 'FP32' },
+    input: { height, width, channels: 3, layout, datatype: 'FP32' },
     preprocessing: pre,
     output: { classes, activation },
     batching: { ...(config.batching ?? DEFAULT_BATCHING), ...(maxBatch !== undefined ? { maxBatchSize: maxBatch } : {}) },
@@ -100,7 +100,7 @@ export async function prepareFileVersion(s: ModelSettings, v: VersionEntry, hook
       plan: async (meta) => {
         metaShape = kerasShape(meta);
         const { height, width } = geometry(metaShape, config, file, []);
-        const d = descriptorOf(height, width, preprocessingFor(format, config, height, file, fromSettings), meta.classes, meta.activation);
+        const d = descriptorOf('NHWC', height, width, preprocessingFor(format, config, height, file, fromSettings), meta.classes, meta.activation);
         return resolveQuantizationPlan(s.quantCalibration, { preprocessing: preprocessorOptions(d, s) });
       },
     });
@@ -133,7 +133,7 @@ export async function prepareFileVersion(s: ModelSettings, v: VersionEntry, hook
     maxBatch = 1;
     notes.push('batch fixed at 1 by the model: no dynamic batching');
   }
-  const descriptor = descriptorOf(height, width, pre, classes, activation, maxBatch);
+  const descriptor = descriptorOf(shape.layout, height, width, pre, classes, activation, maxBatch);
   const engineSpec: EngineSpec = useTfjs
     ? { engine: 'tfjs', modelJsonPath: enginePath, threads: 1 }
     : { engine: 'onnx', modelPath: enginePath, threads: s.threads, precision, ...(shape.layout === 'NCHW' ? { inputLayout: 'NCHW' as const } : {}) };
