@@ -49,8 +49,13 @@ async function contentHash(format: KerasFormat, file: string): Promise<string> {
   if (format !== 'tfjs-layers') return sha256File(file);
   const text = await readFile(file, 'utf8');
   const hash = createHash('sha256').update(text);
-  const manifest = (JSON.parse(text) as { weightsManifest?: { paths: string[] }[] }).weightsManifest ?? [];
-  for (const p of manifest.flatMap((g) => g.paths)) hash.update(await sha256File(path.join(path.dirname(file), p)));
+  let manifest: { paths: string[] }[] = [];
+  try {
+    manifest = (JSON.parse(text) as { weightsManifest?: { paths: string[] }[] }).weightsManifest ?? [];
+  } catch {
+    // Not JSON: the reader says so precisely; the hash of the text is key enough.
+  }
+  for (const p of manifest.flatMap((g) => g.paths ?? [])) hash.update(await sha256File(path.join(path.dirname(file), p)).catch(() => 'missing'));
   return hash.digest('hex');
 }
 

@@ -14,7 +14,9 @@ import { checkImageClassifier } from './validate.js';
 
 export async function readTfjsLayersModel(file: string): Promise<KerasModelSource> {
   const artifacts = await readLayersModel(file).catch((err: unknown) => {
-    throw new ModelSourceError('unreadable_file', file, err instanceof Error ? err.message.replace(file, 'the file') : String(err), { cause: err });
+    // readLayersModel's messages start with the path, which ModelSourceError puts first anyway.
+    const why = err instanceof Error ? err.message.replace(`cannot read model ${file}: `, 'not a readable TF.js model.json: ').replace(`${file}: `, '').replace(`${file} `, '') : String(err);
+    throw new ModelSourceError('unreadable_file', file, why, { cause: err });
   });
   const raw = artifacts.modelTopology;
   const modelConfig = isJsonObject(raw) && isJsonObject(raw.model_config) ? raw.model_config : raw;
