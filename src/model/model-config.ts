@@ -16,6 +16,8 @@ import { Reader } from './yaml-reader.js';
 export interface FileModelConfig {
   /** The model.yaml it was read from. */
   file: string;
+  /** A `name:` it declares (must be the model's name). */
+  name?: string;
   description?: string;
   preprocess?: PreprocessPreset;
   /** A full normalisation (and resize), when no preset fits. */
@@ -40,7 +42,7 @@ export function parseModelYaml(text: string, file: string): ModelYaml {
   if (d.source !== undefined) return { kind: 'npm', descriptor: npmDescriptor(r, d) };
   r.only(d, '(root)', FILE_KEYS);
   const config: FileModelConfig = { file };
-  if (d.name !== undefined) r.str(d.name, 'name'); // checked against the folder by the scan
+  if (d.name !== undefined) config.name = r.str(d.name, 'name');
   if (d.description !== undefined) config.description = r.str(d.description, 'description');
   if (d.preprocess !== undefined) config.preprocess = r.oneOf(d.preprocess, 'preprocess', PREPROCESS_PRESETS);
   if (d.preprocessing !== undefined) {
@@ -62,12 +64,6 @@ export function parseModelYaml(text: string, file: string): ModelYaml {
   return { kind: 'file', config };
 }
 
-/** The model.yaml's name field, when it has one (the scan checks it against the folder). */
-export function declaredName(text: string, file: string): string | undefined {
-  const doc = parseYamlText(text, file);
-  return typeof doc === 'object' && doc !== null && 'name' in doc && typeof doc.name === 'string' ? doc.name : undefined;
-}
-
 /** Reads and parses `file`; undefined when there is none. A `name:` in it must be `expectedName`. */
 export async function readModelYaml(file: string, expectedName: string): Promise<ModelYaml | undefined> {
   let text: string;
@@ -79,8 +75,7 @@ export async function readModelYaml(file: string, expectedName: string): Promise
     throw new StartupError(`cannot read model descriptor ${file}: ${code ?? String(err)}`);
   }
   const parsed = parseModelYaml(text, file);
-  const name = declaredName(text, file);
-  const own = parsed.kind === 'npm' ? parsed.descriptor.name : name;
+  const own = parsed.kind === 'npm' ? parsed.descriptor.name : parsed.config.name;
   if (own !== undefined && own !== expectedName) throw new StartupError(`model descriptor ${file}: name "${own}" does not match the model's name "${expectedName}" (its folder, or MODEL_NAME)`);
   return parsed;
 }
