@@ -14,7 +14,7 @@ export async function intact(file: string): Promise<boolean> {
   if (want === undefined) return false;
   const got = await sha256File(file).catch(() => undefined);
   if (got === undefined) return false;
-  if (got !== want) throw new StartupError(`cached ONNX model ${file} is corrupt (sha256 mismatch); delete it to rebuild`);
+  if (got !== want) throw new StartupError(`cached build ${file} is corrupt (sha256 mismatch); delete it to rebuild`);
   return true;
 }
 

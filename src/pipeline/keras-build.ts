@@ -80,6 +80,16 @@ export async function buildKerasModel(req: KerasBuildRequest): Promise<KerasBuil
   let converted = false;
 
   let metaText = await req.cache.findText(`meta-${key}.json`);
+  let plan: QuantizationPlan | undefined;
+  const planFor = async (meta: KerasMeta): Promise<QuantizationPlan | undefined> => (plan ??= req.plan && (await req.plan(meta)));
+  const int8Name = (p: QuantizationPlan): string => `int8-${key}-${p.fingerprint}`;
+  if (metaText !== undefined && req.onnx && req.precision === 'int8') {
+    // The usual restart: the int8 build is there; the fp32 one need not even be hashed.
+    const meta = JSON.parse(metaText) as KerasMeta;
+    const p = await planFor(meta);
+    const found = p && (await req.cache.find(`${int8Name(p)}.onnx`));
+    if (found) return { meta, served: { path: found, precision: 'int8' }, seconds: 0 };
+  }
   let fp32 = await req.cache.find(`fp32-${key}.onnx`);
   if (metaText === undefined || (req.onnx && fp32 === undefined)) {
     const src = await load();
@@ -96,22 +106,22 @@ export async function buildKerasModel(req: KerasBuildRequest): Promise<KerasBuil
   if (!req.onnx || fp32 === undefined) return { meta, seconds: converted ? (performance.now() - started) / 1000 : 0 };
 
   let served: KerasBuild['served'] = { path: fp32, precision: 'fp32' };
-  if (req.precision === 'int8' && req.plan) {
-    const plan = await req.plan(meta);
-    const name = `int8-${key}-${plan.fingerprint}`;
+  const planned = req.precision === 'int8' ? await planFor(meta) : undefined;
+  if (planned) {
+    const name = int8Name(planned);
     const found = await req.cache.find(`${name}.onnx`);
     const refused = found ? undefined : await req.cache.findText(`${name}.refused`);
     if (found) served = { path: found, precision: 'int8' };
     else if (refused !== undefined) served = { path: fp32, precision: 'fp32', note: refused };
     else {
-      req.log?.(`quantizing ${req.file} to int8 (${plan.method})`);
+      req.log?.(`quantizing ${req.file} to int8 (${planned.method})`);
       converted = true;
       try {
-        const bytes = await quantizedModelBytes((await load()).artifacts, plan);
+        const bytes = await quantizedModelBytes((await load()).artifacts, planned);
         served = { path: await req.cache.store(`${name}.onnx`, bytes, keep, req.log), precision: 'int8' };
       } catch (err) {
         // A valid model is never refused for want of int8: it serves fp32, and says why.
-        const why = `served fp32: int8 quantization (${plan.method}) is not possible for this model: ${(err as Error).message.replace(/^cannot build the int8 model \([^)]*\): /, '')}`;
+        const why = `served fp32: int8 quantization (${planned.method}) is not possible for this model: ${(err as Error).message.replace(/^cannot build the int8 model \([^)]*\): /, '')}`;
         req.log?.(`${req.file}: ${why}`);
         await req.cache.store(`${name}.refused`, why, keep, req.log);
         served = { path: fp32, precision: 'fp32', note: why };

@@ -13,9 +13,9 @@ import { convertLayersModel, CONVERTER_VERSION } from '../convert/index.js';
 import { StartupError } from '../errors.js';
 import { readLayersModel } from '../model/artifacts.js';
 import type { NpmModelDescriptor } from '../model/descriptor.js';
-import { intact, writeAtomically } from './atomic-file.js';
 import { quantizedModelBytes } from '../quantize/quantize-model.js';
 import type { QuantizationPlan } from '../quantize/quantization-plan.js';
+import { intact, writeAtomically } from './atomic-file.js';
 
 export interface OnnxModelFile {
   path: string;
@@ -36,7 +36,7 @@ export function cacheKey(d: NpmModelDescriptor, build: OnnxBuild): string {
 }
 
 /** Drops older conversions of the same model and precision (other keys). */
-export async function pruneOthers(dir: string, keep: string, prefix: string): Promise<void> {
+async function pruneOthers(dir: string, keep: string, prefix: string): Promise<void> {
   for (const f of await readdir(dir).catch(() => [] as string[])) {
     if (f.startsWith(prefix) && !f.startsWith(keep)) await rm(path.join(dir, f), { force: true });
   }
