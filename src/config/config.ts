@@ -8,7 +8,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { availableCpus } from './cpus.js';
-import { optionalInteger, parseBytes, parseEnum, parseInteger, parseKeyList, parseString } from './parse.js';
+import { optionalEnum, optionalInteger, optionalPath, parseBytes, parseEnum, parseInteger, parseKeyList, parseModelName, parseString } from './parse.js';
 
 /** Project root: two levels above this file in both src/config and dist/config. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -23,6 +23,10 @@ export const RESIZE_MODES = ['crop', 'squash'] as const;
 export const FETCH_POLICIES = ['auto', 'never'] as const;
 /** Triton's model control modes we implement: `none` (load at start; SIGHUP rescans) and `poll`. */
 export const MODEL_CONTROL_MODES = ['none', 'poll'] as const;
+/** Preprocessing presets (PREPROCESS, model.yaml `preprocess`): Keras' preprocess_input modes. */
+export const PREPROCESS_PRESETS = ['caffe', 'tf', 'torch'] as const;
+/** What a model outputs (OUTPUT, model.yaml `output`): `logits` get a softmax. */
+export const OUTPUT_KINDS = ['logits', 'probabilities'] as const;
 /** Bounds of the batching limits, in the model descriptor (`batching`) and their env overrides alike. */
 export const BATCHING_LIMITS = { maxBatchSize: { min: 1, max: 256 }, maxQueueDelayMs: { min: 0, max: 10_000 } } as const;
 
@@ -32,6 +36,8 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export type ResizeMode = (typeof RESIZE_MODES)[number];
 export type FetchPolicy = (typeof FETCH_POLICIES)[number];
 export type ModelControl = (typeof MODEL_CONTROL_MODES)[number];
+export type PreprocessPreset = (typeof PREPROCESS_PRESETS)[number];
+export type OutputKind = (typeof OUTPUT_KINDS)[number];
 
 export interface Config {
   port: number;
@@ -39,9 +45,21 @@ export interface Config {
   grpcPort: number | null;
   host: string;
   logLevel: LogLevel;
-  /** Folder holding `<model>/model.yaml` descriptors (Triton-style model repository). */
+  /** Folder of models (Triton-style repository): `<model>/model.yaml` and/or `<model>/<version>/<model file>`. */
   modelRepository: string;
+  /** One model file or folder to serve instead of the repository (version "1"); undefined: the repository. */
+  modelPath: string | undefined;
+  /**
+   * MODEL_NAME; when unset, MODEL_PATH's file (or folder) name, else `resnet50`. The MODEL_PATH
+   * model's name, and the model `/predict` serves when the request names none.
+   */
   modelName: string;
+  /** Preprocessing preset of the MODEL_PATH model (overrides model.yaml); undefined: from model.yaml or the format's default. */
+  preprocess: PreprocessPreset | undefined;
+  /** Labels file of the MODEL_PATH model (JSON array, JSON object index -> label, or one label a line). */
+  labels: string | undefined;
+  /** Whether the MODEL_PATH model outputs logits or probabilities; undefined: detected from its last layer. */
+  output: OutputKind | undefined;
   /** Where fetched and converted model artifacts live. */
   modelCacheDir: string;
   /** `auto`: fetch the model when the cache lacks it; `never`: a missing model is a start-up error. */
@@ -103,10 +121,30 @@ export const SETTINGS: readonly AnySetting[] = [
   def({ key: 'host', env: 'HOST', describe: 'Address to bind', shownDefault: '0.0.0.0', parse: (r, n) => parseString(r, n, '0.0.0.0') }),
   def({ key: 'logLevel', env: 'LOG_LEVEL', describe: 'pino log level', shownDefault: 'info', parse: (r, n) => parseEnum(r, n, LOG_LEVELS, 'info') }),
   def({
-    key: 'modelRepository', env: 'MODEL_REPOSITORY', describe: 'Folder of model descriptors (`<name>/model.yaml`)', shownDefault: './models',
+    key: 'modelRepository', env: 'MODEL_REPOSITORY', shownDefault: './models',
+    describe: 'Folder of models, as Triton\'s: `<model>/<version>/<model file>` and/or `<model>/model.yaml`; every model in it is served (ignored with MODEL_PATH)',
     parse: (r, n) => path.resolve(parseString(r, n, path.join(PROJECT_ROOT, 'models'))),
   }),
-  def({ key: 'modelName', env: 'MODEL_NAME', describe: 'Model to serve (folder name in the repository)', shownDefault: 'resnet50', parse: (r, n) => parseString(r, n, 'resnet50') }),
+  def({
+    key: 'modelPath', env: 'MODEL_PATH', shownDefault: '(none)', parse: (r, n) => optionalPath(r, n),
+    describe: 'One model to serve instead of the repository: a Keras `.h5`/`.keras`, a TF.js `model.json` (or its folder), an `.onnx` file, or a folder holding one (or version folders)',
+  }),
+  def({
+    key: 'modelName', env: 'MODEL_NAME', shownDefault: 'resnet50', parse: (r, n) => parseModelName(r, n, 'resnet50'),
+    describe: 'Name of the MODEL_PATH model (default: its file or folder name) and the model `/predict` serves when the request names none',
+  }),
+  def({
+    key: 'preprocess', env: 'PREPROCESS', shownDefault: '(model.yaml; Keras/TF.js: caffe)', parse: (r, n) => optionalEnum(r, n, PREPROCESS_PRESETS),
+    describe: 'Preprocessing of the MODEL_PATH model: `caffe` (BGR, ImageNet mean subtracted: Keras ResNet/VGG), `tf` (scaled to [-1, 1]: MobileNet, Inception) or `torch` (RGB / 255, ImageNet mean/std: torchvision). Required for ONNX models unless model.yaml says it',
+  }),
+  def({
+    key: 'labels', env: 'LABELS', shownDefault: '(labels.json/.txt beside the model; 1000 classes: ImageNet)', parse: (r, n) => optionalPath(r, n),
+    describe: 'Labels of the MODEL_PATH model: a JSON array, a JSON object index -> label, or a text file with one label a line',
+  }),
+  def({
+    key: 'output', env: 'OUTPUT', shownDefault: '(detected)', parse: (r, n) => optionalEnum(r, n, OUTPUT_KINDS),
+    describe: 'What the MODEL_PATH model outputs: `probabilities` or `logits` (a softmax is applied); default: detected from its last layer (softmax or not)',
+  }),
   def({
     key: 'modelCacheDir', env: 'MODEL_CACHE_DIR', describe: 'Where fetched and converted model files are kept', shownDefault: './models/cache',
     parse: (r, n) => path.resolve(parseString(r, n, path.join(PROJECT_ROOT, 'models', 'cache'))),
@@ -163,7 +201,19 @@ export function defaultDecodeConcurrency(): number {
 export function loadConfig(env: Env = process.env): Config {
   const out: Partial<Record<keyof Config, unknown>> = {};
   for (const s of SETTINGS) out[s.key] = s.parse(env[s.env], s.env);
+  const modelPath = out.modelPath as string | undefined;
+  if (modelPath !== undefined && (env.MODEL_NAME === undefined || env.MODEL_NAME.trim() === '')) out.modelName = modelNameOf(modelPath);
   return out as Config;
+}
+
+/**
+ * The name a model file or folder serves under: `x.h5` -> `x`, `.../mobilenet/model.json` ->
+ * `mobilenet`, a folder -> its name. Characters a URL path segment would need escaped become `_`.
+ */
+export function modelNameOf(modelPath: string): string {
+  const base = path.basename(modelPath);
+  const name = base.toLowerCase() === 'model.json' ? path.basename(path.dirname(modelPath)) : base.replace(/\.(h5|hdf5|keras|onnx|json)$/i, '');
+  return name.replace(/[^A-Za-z0-9_.-]/g, '_') || 'model';
 }
 
 /** The configuration with overrides, for tests and the CLI. */

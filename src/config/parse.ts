@@ -1,4 +1,5 @@
 /** Parsers for environment values: each returns the default when unset and names the variable when wrong. */
+import path from 'node:path';
 import { StartupError } from '../errors.js';
 
 const bad = (name: string, raw: string, expected: string): StartupError =>
@@ -22,6 +23,26 @@ export function optionalInteger(raw: string | undefined, name: string, { min, ma
 
 export function parseString(raw: string | undefined, _name: string, fallback: string): string {
   return isUnset(raw) ? fallback : raw.trim();
+}
+
+/** An optional enum (a model setting with no global default): undefined when unset. */
+export function optionalEnum<T extends string>(raw: string | undefined, name: string, allowed: readonly T[]): T | undefined {
+  return isUnset(raw) ? undefined : parseEnum(raw, name, allowed, allowed[0]);
+}
+
+/** An optional file path, made absolute: undefined when unset. */
+export function optionalPath(raw: string | undefined, _name: string): string | undefined {
+  return isUnset(raw) ? undefined : path.resolve(raw.trim());
+}
+
+/** Model names appear in URL paths (`/v2/models/<name>`) and metric labels: letters, digits, `_`, `.`, `-`. */
+export const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+export function parseModelName(raw: string | undefined, name: string, fallback: string): string {
+  if (isUnset(raw)) return fallback;
+  const text = raw.trim();
+  if (!MODEL_NAME_PATTERN.test(text) || text.length > 128) throw bad(name, raw, 'a model name of letters, digits, "_", "." and "-" (at most 128, starting with a letter or digit)');
+  return text;
 }
 
 export function parseEnum<T extends string>(raw: string | undefined, name: string, allowed: readonly T[], fallback: T): T {

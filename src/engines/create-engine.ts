@@ -6,7 +6,7 @@ import { TfjsEngine } from './tfjs-engine.js';
 export async function createEngine(spec: EngineSpec): Promise<InferenceEngine> {
   switch (spec.engine) {
     case 'onnx':
-      return OnnxEngine.load(spec.modelPath, spec.threads, spec.precision);
+      return OnnxEngine.load(spec.modelPath, spec.threads, spec.precision, spec.inputLayout);
     case 'tfjs':
       return TfjsEngine.load(spec.modelJsonPath);
   }

@@ -9,7 +9,7 @@ import type { EngineName } from '../config/config.js';
 export type { EngineSpec } from '../pipeline/engine-spec.js';
 
 export interface BatchInput {
-  /** Row-major `[N, H, W, C]` values. */
+  /** Row-major `[N, H, W, C]` values (`[N, C, H, W]` for an NCHW model; `dims` stay `[N, H, W, C]`). */
   data: Float32Array;
   dims: readonly [number, number, number, number];
 }

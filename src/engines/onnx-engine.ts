@@ -7,9 +7,11 @@ export class OnnxEngine implements InferenceEngine {
   private constructor(
     private readonly session: ort.InferenceSession,
     readonly info: EngineInfo,
+    private readonly layout: 'NHWC' | 'NCHW',
   ) {}
 
-  static async load(modelPath: string, threads: number, precision: string): Promise<OnnxEngine> {
+  /** `layout` NCHW: rows arrive planar `[C, H, W]` and the model is fed `[N, C, H, W]`. */
+  static async load(modelPath: string, threads: number, precision: string, layout: 'NHWC' | 'NCHW' = 'NHWC'): Promise<OnnxEngine> {
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(modelPath, {
@@ -27,11 +29,13 @@ export class OnnxEngine implements InferenceEngine {
       throw new StartupError(`ONNX Runtime cannot load ${modelPath}: ${(err as Error).message}`, { cause: err });
     }
     const info: EngineInfo = { engine: 'onnx', backend: `onnxruntime-node ${ort.env.versions.node ?? ''} cpu`.trim(), precision, threads };
-    return new OnnxEngine(session, info);
+    return new OnnxEngine(session, info, layout);
   }
 
   async run(input: BatchInput): Promise<BatchOutput> {
-    const feeds = { [this.session.inputNames[0]]: new ort.Tensor('float32', input.data, [...input.dims]) };
+    const [n, h, w, c] = input.dims;
+    const dims = this.layout === 'NCHW' ? [n, c, h, w] : [n, h, w, c];
+    const feeds = { [this.session.inputNames[0]]: new ort.Tensor('float32', input.data, dims) };
     const results = await this.session.run(feeds);
     const out = results[this.session.outputNames[0]];
     const data = out.data as Float32Array;

@@ -50,7 +50,13 @@ export async function readLayersModel(modelJsonPath: string): Promise<Required<L
   }
   const shards: Buffer[] = [];
   for (const group of json.weightsManifest) {
-    for (const p of group.paths) shards.push(await readFile(path.join(dir, p)));
+    for (const p of group.paths) {
+      shards.push(
+        await readFile(path.join(dir, p)).catch((err: NodeJS.ErrnoException) => {
+          throw new StartupError(`${modelJsonPath}: cannot read weight shard ${p} (${err.code ?? err.message})`, { cause: err });
+        }),
+      );
+    }
   }
   const all = Buffer.concat(shards);
   return {

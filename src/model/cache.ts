@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { StartupError } from '../errors.js';
-import type { ModelDescriptor } from './descriptor.js';
+import type { NpmModelDescriptor } from './descriptor.js';
 
 export const SOURCE_RECORD = 'source.json';
 
@@ -32,7 +32,7 @@ export type CacheState =
   | { status: 'stale'; dir: string; reason: string }
   | { status: 'corrupt'; dir: string; reason: string };
 
-export const modelCacheDir = (cacheDir: string, d: ModelDescriptor): string => path.join(cacheDir, d.name);
+export const modelCacheDir = (cacheDir: string, d: NpmModelDescriptor): string => path.join(cacheDir, d.name);
 
 export async function sha256File(file: string): Promise<string> {
   const hash = createHash('sha256');
@@ -44,7 +44,7 @@ export async function sha256File(file: string): Promise<string> {
  * Checks the cache against the descriptor without touching the network. `deep` re-hashes every
  * file (about 0.3 s for ResNet50) so that a corrupted shard is caught at start, not served.
  */
-export async function inspectCache(cacheDir: string, d: ModelDescriptor, deep = true): Promise<CacheState> {
+export async function inspectCache(cacheDir: string, d: NpmModelDescriptor, deep = true): Promise<CacheState> {
   const dir = modelCacheDir(cacheDir, d);
   let text: string;
   try {

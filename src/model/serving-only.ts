@@ -8,7 +8,7 @@ import { rm, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { StartupError } from '../errors.js';
 import { inspectCache, sha256File, SOURCE_RECORD, type FileRecord, type SourceRecord } from './cache.js';
-import type { ModelDescriptor } from './descriptor.js';
+import type { NpmModelDescriptor } from './descriptor.js';
 
 /** What a trimmed cache can still serve: one ONNX file, no source to convert from. */
 export interface ServingOnly {
@@ -17,7 +17,7 @@ export interface ServingOnly {
   onnx: string;
 }
 
-export async function trimToServing(cacheDir: string, d: ModelDescriptor, onnxPath: string): Promise<SourceRecord> {
+export async function trimToServing(cacheDir: string, d: NpmModelDescriptor, onnxPath: string): Promise<SourceRecord> {
   const state = await inspectCache(cacheDir, d);
   if (state.status !== 'valid') throw new StartupError(`cannot trim the model cache ${state.dir}: it is ${state.status}`);
   const onnx = path.relative(state.dir, onnxPath);

@@ -4,18 +4,18 @@
  * precision, calibration). A restart finds the file and does not reconvert; a new source, converter
  * or calibration gets a new key. A `.sha256` sidecar lets a corrupted file be caught at start.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Precision } from '../config/config.js';
 import { convertLayersModel, CONVERTER_VERSION } from '../convert/index.js';
 import { StartupError } from '../errors.js';
 import { readLayersModel } from '../model/artifacts.js';
-import { sha256File } from '../model/cache.js';
-import type { ModelDescriptor } from '../model/descriptor.js';
+import type { NpmModelDescriptor } from '../model/descriptor.js';
 import { quantizedModelBytes } from '../quantize/quantize-model.js';
 import type { QuantizationPlan } from '../quantize/quantization-plan.js';
+import { intact, writeAtomically } from './atomic-file.js';
 
 export interface OnnxModelFile {
   path: string;
@@ -30,31 +30,9 @@ export interface OnnxBuild {
   quantization?: QuantizationPlan;
 }
 
-export function cacheKey(d: ModelDescriptor, build: OnnxBuild): string {
+export function cacheKey(d: NpmModelDescriptor, build: OnnxBuild): string {
   const parts = { integrity: d.source.integrity, converter: CONVERTER_VERSION, precision: build.precision, quantization: build.quantization?.fingerprint ?? null };
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
-}
-
-async function intact(file: string): Promise<boolean> {
-  const want = await readFile(`${file}.sha256`, 'utf8').then((s) => s.trim(), () => undefined);
-  if (want === undefined) return false;
-  const got = await sha256File(file).catch(() => undefined);
-  if (got === undefined) return false;
-  if (got !== want) throw new StartupError(`cached ONNX model ${file} is corrupt (sha256 mismatch); delete it to rebuild`);
-  return true;
-}
-
-/** Writes atomically: a reader sees the whole file or none, even if we crash half-way. */
-async function writeAtomically(file: string, bytes: Uint8Array): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    await writeFile(tmp, bytes);
-    await writeFile(`${file}.sha256`, createHash('sha256').update(bytes).digest('hex'));
-    await rename(tmp, file);
-  } finally {
-    await rm(tmp, { force: true });
-  }
 }
 
 /** Drops older conversions of the same model and precision (other keys). */
@@ -64,7 +42,7 @@ async function pruneOthers(dir: string, keep: string, prefix: string): Promise<v
   }
 }
 
-async function build(d: ModelDescriptor, sourceDir: string, b: OnnxBuild): Promise<Uint8Array> {
+async function build(d: NpmModelDescriptor, sourceDir: string, b: OnnxBuild): Promise<Uint8Array> {
   const artifacts = await readLayersModel(path.join(sourceDir, d.files.modelJson));
   if (b.precision === 'int8') {
     if (!b.quantization) throw new StartupError('int8 needs a quantization plan');
@@ -77,14 +55,14 @@ async function build(d: ModelDescriptor, sourceDir: string, b: OnnxBuild): Promi
   }
 }
 
-const filePrefix = (d: ModelDescriptor, b: OnnxBuild): string => `${d.name}-${b.precision}-`;
+const filePrefix = (d: NpmModelDescriptor, b: OnnxBuild): string => `${d.name}-${b.precision}-`;
 
 /** Where the conversion for this build lives in the model's cache folder. */
-export function onnxModelPath(d: ModelDescriptor, sourceDir: string, b: OnnxBuild): string {
+export function onnxModelPath(d: NpmModelDescriptor, sourceDir: string, b: OnnxBuild): string {
   return path.join(sourceDir, 'onnx', `${filePrefix(d, b)}${cacheKey(d, b)}.onnx`);
 }
 
-export async function ensureOnnxModel(d: ModelDescriptor, sourceDir: string, b: OnnxBuild, log?: (msg: string) => void): Promise<OnnxModelFile> {
+export async function ensureOnnxModel(d: NpmModelDescriptor, sourceDir: string, b: OnnxBuild, log?: (msg: string) => void): Promise<OnnxModelFile> {
   const prefix = filePrefix(d, b);
   const file = onnxModelPath(d, sourceDir, b);
   const name = path.basename(file);

@@ -1,27 +1,19 @@
 /**
- * LEAD'S PLACEHOLDER until the `ownmodel` branch lands (it replaces this file): the built-in
- * model only, through the existing pipeline.
+ * The pipeline's contract with the service, for a repository of several models and versions:
+ *   scanRepository(settings)        -> ModelEntry[]: what there is to serve (cheap; rerun on rescans)
+ *   prepareVersion(settings, entry) -> PreparedModel: read, convert, quantize (cached), labels
  */
-import { readDescriptor } from '../model/descriptor.js';
-import { prepareModel, type ModelSettings, type PreparedModel, type PrepareHooks } from './prepare.js';
+import { prepareFileVersion } from './file-model.js';
+import { prepareNpmModel } from './npm-model.js';
+import type { ModelSettings, PreparedModel, PrepareHooks } from './prepared.js';
+import type { VersionEntry } from './repository-scan.js';
 
-export interface VersionEntry {
-  name: string;
-  version: string;
-  location: string;
-}
+export { scanRepository } from './repository-scan.js';
+export type { ModelEntry, VersionEntry, VersionSource } from './repository-scan.js';
+export type { ModelSettings, PreparedModel, PrepareHooks } from './prepared.js';
 
-export interface ModelEntry {
-  name: string;
-  versions: VersionEntry[];
-  error?: string;
-}
-
-export async function scanRepository(s: ModelSettings): Promise<ModelEntry[]> {
-  const d = await readDescriptor(s.modelRepository, s.modelName);
-  return [{ name: d.name, versions: [{ name: d.name, version: d.version, location: d.source.npm }] }];
-}
-
-export async function prepareVersion(s: ModelSettings, _v: VersionEntry, hooks: PrepareHooks = {}): Promise<PreparedModel> {
-  return prepareModel(s, hooks);
+/** Build one version: read/convert/quantize as configured (cached), labels, preprocessing. */
+export async function prepareVersion(s: ModelSettings, v: VersionEntry, hooks: PrepareHooks = {}): Promise<PreparedModel> {
+  if (v.source.kind === 'npm') return prepareNpmModel(s, v.source.descriptor, hooks);
+  return prepareFileVersion(s, v, hooks);
 }

@@ -6,7 +6,7 @@ import { normalize, type Normalization } from './normalize.js';
 import { RASTER_FORMATS, sniffImageFormat, type RasterFormat } from './sniff.js';
 
 export interface PreprocessedImage {
-  /** One `[H, W, C]` input row, ready for the engine. */
+  /** One input row (`[H, W, C]`, or `[C, H, W]` for an NCHW model), ready for the engine. */
   tensor: Float32Array;
   source: { format: RasterFormat; width: number; height: number };
 }
@@ -51,7 +51,8 @@ export function preprocessorOptions(d: ModelDescriptor, s: PreprocessingSettings
   const p = d.preprocessing;
   return {
     geometry: { width: d.input.width, height: d.input.height, mode: s.resizeMode ?? p.resize.mode, shorter: p.resize.shorter },
-    normalization: { channelOrder: p.channelOrder, mean: p.mean, std: p.std },
+    // The layout only when not the default: an NHWC model's options (and int8 cache keys) stay as they were.
+    normalization: { channelOrder: p.channelOrder, mean: p.mean, std: p.std, ...(d.input.layout === 'NCHW' ? { layout: 'NCHW' as const } : {}) },
     limits: { maxPixels: s.maxPixels, minSide: s.minImageSide },
   };
 }

@@ -57,7 +57,8 @@ export class ModelVersion {
     const d = prepared.descriptor;
     try {
       const preprocessor = new ImagePreprocessor(prepared.preprocessing);
-      const rowDims = inputRowDims(d);
+      // Always [H, W, C] here: an NCHW model's rows are written planar, and its engine feeds them as [N, C, H, W].
+      const rowDims: [number, number, number] = [d.input.height, d.input.width, d.input.channels];
       const batcher = new DynamicBatcher(
         (input) => engine.run(input),
         {
@@ -195,12 +196,6 @@ export class ModelVersion {
     await this.batcher.idle();
     await this.runner.dispose();
   }
-}
-
-/** One row's dims in the model's own layout. */
-export function inputRowDims(d: ModelDescriptor): [number, number, number] {
-  const { height, width, channels } = d.input;
-  return d.input.layout === 'NCHW' ? [channels, height, width] : [height, width, channels];
 }
 
 const tooLateToDecode = (deadlineMs: number, estimateMs: number, leftMs: number): AppError =>

@@ -5,6 +5,8 @@
  *   readKerasModel(path)         -> KerasModelSource (.h5/.hdf5 or .keras): TF.js-form artifacts
  *   readKerasH5(file), readKerasV3(file)
  *   convertKerasSource(source)   -> ConvertedModel (the project's Keras -> ONNX converter)
+ *   readTfjsLayersModel(file)    -> KerasModelSource from a TF.js model.json (same checks)
+ *   kerasOutputActivation(topo)  -> 'softmax' | 'none': does the final layer apply a softmax?
  *   inspectOnnxModel(file)       -> OnnxModelInfo: input name/layout/batch/size, output classes
  *
  * Every failure is a ModelSourceError (a StartupError) with a stable `code`.
@@ -27,6 +29,8 @@ export { convertKerasSource } from './convert.js';
 export type { KerasModelSource } from './types.js';
 export type { ImageInput } from './validate.js';
 export { inspectOnnxBytes, inspectOnnxModel } from './onnx.js';
+export { readTfjsLayersModel } from './tfjs.js';
+export { kerasOutputActivation } from './activation.js';
 export type { OnnxDim, OnnxModelInfo } from './onnx.js';
 
 /** Read a Keras `.h5`/`.hdf5` or `.keras` file; other formats are refused with what they are. */

@@ -26,7 +26,8 @@ export interface OnnxModelInfo {
     channels: 1 | 3;
     dtype: 'float32';
   };
-  output: { name: string; dims: OnnxDim[]; classes: number | null };
+  /** `producer`: op type of the node computing the output (`Softmax`: it outputs probabilities). */
+  output: { name: string; dims: OnnxDim[]; classes: number | null; producer?: string };
   opset?: number;
   producer?: string;
 }
@@ -115,8 +116,21 @@ export function inspectOnnxBytes(bytes: Uint8Array, file: string): OnnxModelInfo
       channels: (layout === 'NCHW' ? dims[1] : dims[3]) as 1 | 3,
       dtype: 'float32',
     },
-    output: { name: out.name ?? '', dims: outDims, classes: typeof outDims[1] === 'number' ? outDims[1] : null },
+    output: { name: out.name ?? '', dims: outDims, classes: typeof outDims[1] === 'number' ? outDims[1] : null, ...producerOf(graph.node ?? [], out.name ?? '') },
     ...(opset !== undefined && opset !== null ? { opset: typeof opset === 'number' ? opset : opset.toNumber() } : {}),
     ...(model.producerName ? { producer: model.producerName } : {}),
   };
+}
+
+/** The op type of the node writing `output`, looking through shape-only ops (Flatten, Reshape...). */
+function producerOf(nodes: onnxProto.onnx.INodeProto[], output: string): { producer?: string } {
+  const through = new Set(['Identity', 'Flatten', 'Reshape', 'Squeeze']);
+  let name = output;
+  for (let hops = 0; hops < 8; hops++) {
+    const n = nodes.find((x) => (x.output ?? []).includes(name));
+    if (!n?.opType) return {};
+    if (!through.has(n.opType)) return { producer: n.opType };
+    name = (n.input ?? [])[0] ?? '';
+  }
+  return {};
 }

@@ -1,9 +1,9 @@
 import type { LayersModelArtifacts } from '../convert/index.js';
 import type { ImageInput } from './validate.js';
 
-/** A Keras model read from a team's file, ready for convertLayersModel. */
+/** A Keras model read from a team's file (.h5, .keras, or a TF.js layers model.json), ready for convertLayersModel. */
 export interface KerasModelSource {
-  format: 'keras-h5' | 'keras-v3';
+  format: 'keras-h5' | 'keras-v3' | 'tfjs-layers';
   file: string;
   /** Keras version and backend that wrote the file, when it says. */
   kerasVersion?: string;

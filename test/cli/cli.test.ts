@@ -3,51 +3,17 @@
  * tsx, so no build is needed): outputs, stdout/stderr separation and exit codes. Each classify run
  * loads the model (seconds), so only two runs do; the rest fail before any model is needed.
  */
-import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
+import { cli, killChildrenAfterEach, run } from '../helpers/cli.js';
 import { EDGE, PROJECT, SMOKE } from '../helpers/paths.js';
 
-const MAIN = path.join(PROJECT, 'src', 'cli', 'main.ts');
 const BEAGLE = path.join(SMOKE, 'beagle.jpg');
 const NOT_AN_IMAGE = path.join(EDGE, 'not-an-image.jpg');
 const MISSING = path.join(PROJECT, 'test', 'cli', 'no-such-image.jpg');
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-const children = new Set<ReturnType<typeof spawn>>();
-
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): ReturnType<typeof spawn> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-    cwd: PROJECT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  return child;
-}
-
-function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  const child = cli(args, env);
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-afterEach(() => {
-  for (const c of children) c.kill('SIGKILL');
-});
+killChildrenAfterEach();
 
 /** Table rows as cells (split on runs of 2+ spaces; the first row is the header). */
 const rows = (out: string): string[][] => out.trimEnd().split('\n').map((l) => l.trim().split(/\s{2,}/));

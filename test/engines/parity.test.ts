@@ -24,7 +24,7 @@ beforeAll(async () => {
   const prepared = await prepareModel(config);
   if (prepared.engineSpec.engine !== 'onnx') throw new Error('expected the ONNX engine');
   onnx = await OnnxEngine.load(prepared.engineSpec.modelPath, config.threads, 'fp32');
-  tfjs = await TfjsEngine.load(path.join(prepared.dir, prepared.descriptor.files.modelJson));
+  tfjs = await TfjsEngine.load(path.join(prepared.dir, prepared.npm!.files.modelJson));
   const pre = new ImagePreprocessor(prepared.preprocessing);
   const files = [...Object.keys(SMOKE_LABELS).map((f) => path.join(SMOKE, f)), ...imagenetSample().map((s) => s.file)];
   rows = await Promise.all(files.map(async (f) => ({ name: path.basename(f), row: (await pre.preprocess(readImage(f))).tensor })));

@@ -6,6 +6,7 @@
  */
 import type { BatchInput, BatchOutput, EngineInfo, EngineSpec, InferenceEngine } from '../../src/engines/engine.js';
 import type { PreparedModel } from '../../src/pipeline/prepare.js';
+import type { VersionEntry } from '../../src/pipeline/repository.js';
 import type { ServiceDeps } from '../../src/service/inference-service.js';
 
 export const TEST_CLASSES = 10;
@@ -88,13 +89,20 @@ export function testModel(batching = { maxBatchSize: 8, maxQueueDelayMs: 0 }): P
     fetchSeconds: 0,
     convertSeconds: 0,
     modelBytes: 0,
+    precision: 'fp32',
+    location: '/nonexistent/test.onnx',
   };
+}
+
+/** A repository entry for a version no file backs (test doubles prepare it). */
+export function testVersion(name: string, version: string): VersionEntry {
+  return { name, version, location: 'test double', source: { kind: 'file', format: 'onnx', file: '/nonexistent/test.onnx', labelsDirs: [], config: { file: '/nonexistent/model.yaml' } } };
 }
 
 /** A repository holding only `models` (each one version), for ServiceDeps: nothing read from disk. */
 export function testRepository(...models: PreparedModel[]): Pick<ServiceDeps, 'scan' | 'prepare'> {
   return {
-    scan: async () => models.map((m) => ({ name: m.descriptor.name, versions: [{ name: m.descriptor.name, version: m.descriptor.version, location: 'test double' }] })),
+    scan: async () => models.map((m) => ({ name: m.descriptor.name, versions: [testVersion(m.descriptor.name, m.descriptor.version)] })),
     prepare: async (_config, v) => {
       const found = models.find((m) => m.descriptor.name === v.name && m.descriptor.version === v.version);
       if (!found) throw new Error(`test repository has no ${v.name}/${v.version}`);

@@ -7,7 +7,7 @@ import type { EngineSpec } from '../../src/engines/engine.js';
 import type { PreparedModel } from '../../src/pipeline/prepare.js';
 import type { ModelEntry } from '../../src/pipeline/repository.js';
 import { InferenceService, type ServiceObserver } from '../../src/service/inference-service.js';
-import { TestEngine, testModel } from './fake-engine.js';
+import { TestEngine, testModel, testVersion } from './fake-engine.js';
 
 export const MB = 1024 * 1024;
 
@@ -44,7 +44,7 @@ export class TestRepository {
     const config = configWith({ logLevel: 'silent', maxQueue: 64, ...overrides });
     return new InferenceService(config, observer, () => {}, {
       scan: async (): Promise<ModelEntry[]> =>
-        [...this.models.entries()].map(([name, vs]) => ({ name, versions: vs.map((p) => ({ name, version: p.descriptor.version, location: 'test double' })) })),
+        [...this.models.entries()].map(([name, vs]) => ({ name, versions: vs.map((p) => testVersion(name, p.descriptor.version)) })),
       prepare: async (_c, v) => {
         this.prepared.push(`${v.name}/${v.version}`);
         if (this.broken.has(`${v.name}/${v.version}`)) throw new Error(`cannot read ${v.name}/${v.version}: truncated file`);

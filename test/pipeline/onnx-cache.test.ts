@@ -4,12 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configWith } from '../../src/config/config.js';
-import { readDescriptor, type ModelDescriptor } from '../../src/model/descriptor.js';
+import { readDescriptor, type NpmModelDescriptor } from '../../src/model/descriptor.js';
 import { ensureOnnxModel } from '../../src/pipeline/onnx-cache.js';
 import { ensureSource } from '../../src/pipeline/prepare.js';
 
 let dir: string;
-let d: ModelDescriptor;
+let d: NpmModelDescriptor;
 beforeAll(async () => {
   const config = configWith({ logLevel: 'silent', modelFetch: 'never' });
   d = await readDescriptor(config.modelRepository, config.modelName);

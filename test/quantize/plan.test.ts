@@ -3,14 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StartupError } from '../../src/errors.js';
-import { readDescriptor, type ModelDescriptor } from '../../src/model/descriptor.js';
+import { readDescriptor, type NpmModelDescriptor } from '../../src/model/descriptor.js';
 import { cacheKey } from '../../src/pipeline/onnx-cache.js';
 import { preprocessorOptions, type PreprocessorOptions } from '../../src/preprocess/preprocessor.js';
 import { dataFreePlan, parseCalibrationSetting, resolveQuantizationPlan } from '../../src/quantize/plan.js';
 import { PROJECT, SMOKE } from '../helpers/paths.js';
 
 describe('quantization plan', () => {
-  let d: ModelDescriptor;
+  let d: NpmModelDescriptor;
   let pre: PreprocessorOptions;
   let dir: string;
 

@@ -51,7 +51,7 @@ describe('inspectOnnxModel', () => {
     expect(await inspectOnnxModel(file)).toEqual({
       file,
       input: { name: 'pixels', dims: ['batch', 3, 32, 24], layout: 'NCHW', batch: 'dynamic', height: 32, width: 24, channels: 3, dtype: 'float32' },
-      output: { name: 'probs', dims: ['batch', 5], classes: 5 },
+      output: { name: 'probs', dims: ['batch', 5], classes: 5, producer: 'Softmax' },
       opset: 13,
       producer: 'onnx-test',
     });

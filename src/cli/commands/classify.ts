@@ -12,6 +12,7 @@ import type { InferenceService } from '../../service/inference-service.js';
 import type { Prediction } from '../../service/topk.js';
 import { formatPercent, table, type Table } from '../format-table.js';
 import { configFlagHelp, configFromFlags, EXIT, parseFlags, UsageError, type Command, type Io } from './command.js';
+import { modelFlags, modelFlagsHelp, modelOptions } from './model-flags.js';
 
 /** Files in flight at once: enough to keep the engine's batcher fed, few enough to bound memory. */
 const CONCURRENCY = 4;
@@ -23,7 +24,7 @@ export interface FileError {
 
 export type FileResult = { file: string; predictions: Prediction[] } | { file: string; error: FileError };
 
-const help = `usage: resnet-serve classify <image>... [--topk N] [--json] [--engine onnx|tfjs]
+const help = `usage: resnet-serve classify <image>... [--topk N] [--json] [--engine onnx|tfjs] [--model PATH [--preprocess P] [--labels FILE] [--output KIND]]
 
 Classifies local image files without a server: loads the model (downloading it on first use),
 prints each file's most likely classes, and exits.
@@ -32,6 +33,7 @@ options:
   -k, --topk N          classes per image, 1 to the model's class count (default 5)
       --json            print one JSON document: [{file, predictions} | {file, error: {code, message}}]
   ${configFlagHelp('    --engine NAME', 'ENGINE')}
+${modelFlagsHelp()}
   -h, --help            show this help
 
 Other settings (MODEL_CACHE_DIR, THREADS, RESIZE_MODE, ...) come from the environment, as for the
@@ -45,6 +47,7 @@ const options = {
   topk: { type: 'string', short: 'k' },
   json: { type: 'boolean', default: false },
   engine: { type: 'string' },
+  ...modelOptions,
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -58,7 +61,7 @@ async function run(args: string[], io: Io): Promise<number> {
   // Its upper bound is the model's class count (descriptor `output.classes`), checked once loaded.
   const topk = values.topk === undefined ? 5 : Number(values.topk);
   if (!/^[0-9]+$/.test(values.topk ?? '5') || topk < 1) throw new UsageError(`invalid --topk=${JSON.stringify(values.topk)}: expected an integer from 1 to the model's class count`);
-  const config = configFromFlags([{ flag: 'engine', env: 'ENGINE', value: values.engine }]);
+  const config = configFromFlags([{ flag: 'engine', env: 'ENGINE', value: values.engine }, ...modelFlags(values)]);
 
   // Missing or unreadable files are known before the model loads; if nothing is left, it never loads.
   const problems = await Promise.all(files.map(checkFile));

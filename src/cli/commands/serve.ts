@@ -1,10 +1,11 @@
 /**
  * `resnet-serve serve`: the server, as `npm start` runs it. Flags only set the configuration
- * variables they name (PORT, HOST, ENGINE); everything else comes from the environment.
+ * variables they name (PORT, HOST, ENGINE, MODEL_PATH...); everything else comes from the environment.
  */
 import { configFlagHelp, configFromFlags, EXIT, parseFlags, type Command, type Io } from './command.js';
+import { modelFlags, modelFlagsHelp, modelOptions } from './model-flags.js';
 
-const help = `usage: resnet-serve serve [--port N] [--host ADDRESS] [--engine onnx|tfjs]
+const help = `usage: resnet-serve serve [--port N] [--host ADDRESS] [--engine onnx|tfjs] [--model PATH [--preprocess caffe|tf|torch] [--labels FILE] [--output logits|probabilities]] [--model-name NAME]
 
 Starts the HTTP server: POST /predict, the web page at /, API docs at /docs, /healthz, /readyz and
 /metrics. It listens at once and loads the model in the background (/readyz turns 200 when it is
@@ -14,6 +15,7 @@ options:
   ${configFlagHelp('-p, --port N', 'PORT')}
   ${configFlagHelp('    --host ADDRESS', 'HOST')}
   ${configFlagHelp('    --engine NAME', 'ENGINE')}
+${modelFlagsHelp()}
   -h, --help            show this help
 
 Every other setting comes from its environment variable (see the README's configuration table).
@@ -23,6 +25,7 @@ const options = {
   port: { type: 'string', short: 'p' },
   host: { type: 'string' },
   engine: { type: 'string' },
+  ...modelOptions,
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -36,6 +39,7 @@ async function run(args: string[], io: Io): Promise<number | undefined> {
     { flag: 'port', env: 'PORT', value: values.port },
     { flag: 'host', env: 'HOST', value: values.host },
     { flag: 'engine', env: 'ENGINE', value: values.engine },
+    ...modelFlags(values),
   ]);
   // Loaded on demand: --help and usage errors answer without loading the server and engines.
   const { runServer } = await import('../../serve.js');

@@ -1,12 +1,12 @@
 /** What the `resnet-serve model` commands share: their shape (flags, --help, failures), settings, the descriptor, stderr logging. */
 import { loadConfig, type Config } from '../../../config/config.js';
 import { StartupError } from '../../../errors.js';
-import { readDescriptor, type ModelDescriptor } from '../../../model/descriptor.js';
+import { readDescriptor, type NpmModelDescriptor } from '../../../model/descriptor.js';
 import { EXIT, parseFlags, UsageError, type Command, type Io, type Options } from '../command.js';
 
 export interface ModelContext {
   config: Config;
-  descriptor: ModelDescriptor;
+  descriptor: NpmModelDescriptor;
   /** Progress and notes go to stderr; stdout carries only the result. */
   log: (msg: string) => void;
 }

@@ -35,7 +35,8 @@ export const prepareCommand = modelCommand({
     io.out(`${prepared.descriptor.name} ready for ${spec.engine}: ${spec.engine === 'onnx' ? spec.modelPath : spec.modelJsonPath}\n`);
     if (flags['serving-only']) {
       if (spec.engine !== 'onnx') throw new StartupError('--serving-only keeps one ONNX build; the TF.js engine needs the source (ENGINE=onnx)');
-      const record = await trimToServing(config.modelCacheDir, prepared.descriptor, spec.modelPath);
+      if (!prepared.npm) throw new StartupError(`--serving-only trims the cache of an npm-sourced model; ${prepared.location} is served from its own file`);
+      const record = await trimToServing(config.modelCacheDir, prepared.npm, spec.modelPath);
       io.out(`trimmed ${prepared.dir} to ${Object.keys(record.files).join(', ')}\n`);
     }
     return EXIT.ok;
