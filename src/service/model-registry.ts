@@ -109,8 +109,8 @@ export class ModelRegistry {
     if (this.defaultName !== undefined && this.models.has(this.defaultName)) return this.defaultName;
     const names = this.names;
     if (names.length === 1) return names[0];
-    if (this.defaultName !== undefined) return this.defaultName; // 404 in resolve()
-    throw invalidRequest('model_required', `this server serves several models (${names.join(', ')}): name one (/predict?model=<name>)`);
+    const fallback = this.defaultName === undefined ? '' : ` (MODEL_NAME '${this.defaultName}' is not one of them)`;
+    throw invalidRequest('model_required', `this server serves several models (${names.join(', ')})${fallback}: name one (/predict?model=<name>)`);
   }
 
   /**

@@ -179,19 +179,11 @@ describe('the runtime starts the server as KServe expects', () => {
   });
 });
 
-/**
- * Settings issue 17 adds to the server (MODEL_PATH, PREPROCESS, OUTPUT), not in src/config/config.ts
- * on this branch. Once one is, this test fails naming it: remove it here, and from then on it is
- * checked like every other name.
- */
-const PENDING_SETTINGS = ['MODEL_PATH', 'PREPROCESS', 'OUTPUT'];
-
 it('every env var the runtime and the example set is a setting the server reads', () => {
   const known = new Set(SETTINGS.map((s) => s.env));
-  for (const p of PENDING_SETTINGS) expect(known.has(p), `${p} is now a setting: remove it from PENDING_SETTINGS`).toBe(false);
   const used = [...(server(runtime()).env ?? []), ...(isvc().spec.predictor.model.env ?? [])].map((e) => e.name);
   // TMPDIR is read by Node (os.tmpdir()) and libvips, not by the server's configuration.
-  expect(used.filter((n) => !known.has(n) && !PENDING_SETTINGS.includes(n) && n !== 'TMPDIR')).toEqual([]);
+  expect(used.filter((n) => !known.has(n) && n !== 'TMPDIR')).toEqual([]);
 });
 
 describe('the example InferenceService', () => {

@@ -35,10 +35,16 @@ describe('several models in one service', () => {
     ]);
   });
 
-  it('with several models and no MODEL_NAME, a request must name one (400 model_required)', async () => {
-    service = new TestRepository().put(version('cats', '1', 3), version('dogs', '1', 7)).service({ modelName: undefined as unknown as string });
+  it('with several models and MODEL_NAME naming none of them, a request must name one (400 model_required)', async () => {
+    service = new TestRepository().put(version('cats', '1', 3), version('dogs', '1', 7)).service();
     await service.start();
-    expect(() => service!.admit(1)).toThrow(expect.objectContaining({ kind: 'invalid_request', code: 'model_required' }));
+    expect(() => service!.admit(1)).toThrow(
+      expect.objectContaining({
+        kind: 'invalid_request',
+        code: 'model_required',
+        message: "this server serves several models (cats, dogs) (MODEL_NAME 'resnet50' is not one of them): name one (/predict?model=<name>)",
+      }),
+    );
   });
 
   it('serves the highest version; lower ones are listed as not loaded', async () => {
