@@ -8,7 +8,7 @@ import { defaultDecodeConcurrency } from '../config/config.js';
 import { ThreadedEngine } from '../engines/worker/threaded-engine.js';
 import { AppError, notReady, StartupError } from '../errors.js';
 import type { PreparedModel, PrepareHooks } from '../pipeline/prepare.js';
-import { prepareVersion, scanRepository } from '../pipeline/repository.js';
+import { prepareVersion, scanRepository, versionStamp } from '../pipeline/repository.js';
 import type { PixelRow } from '../preprocess/preprocessor.js';
 import { queueFull, type BatchRow } from './batcher.js';
 import { DecodeScheduler } from './decode-scheduler.js';
@@ -70,6 +70,7 @@ export class InferenceService {
     this.sync = new RepositorySync(this.registry, {
       scan: () => (deps.scan ?? scanRepository)(config),
       prepare: (v) => (deps.prepare ?? prepareVersion)(config, v, this.hooks),
+      stamp: (v) => (deps.stamp ?? versionStamp)(v),
       checkRoom: (p) => this.checkRoom(p),
       load: (p) => this.loadVersion(p),
       log,

@@ -2,8 +2,8 @@
  * Brings the registry in line with the repository: for each model, the highest version is prepared
  * (read, converted, quantized as configured), loaded and warmed up beside the serving one, and only
  * then serves; the version it replaces finishes its requests and is unloaded. A version that fails
- * is logged, marked UNAVAILABLE with its reason, never replaces the serving one, and is not retried
- * by polling (a rescan by signal retries it). Models gone from the repository are unloaded.
+ * is logged, marked UNAVAILABLE with its reason, never replaces the serving one, and is retried by
+ * polling only once its files change (a rescan by signal always retries it). Models gone from the repository are unloaded.
  * Syncs run one at a time; one asked for while another runs follows it once.
  */
 import { StartupError } from '../errors.js';
@@ -15,6 +15,8 @@ import type { ModelVersion } from './model-version.js';
 export interface SyncDeps {
   scan(): Promise<ModelEntry[]>;
   prepare(v: VersionEntry): Promise<PreparedModel>;
+  /** Changes when the version's files change (a failed version is retried then). */
+  stamp(v: VersionEntry): Promise<string>;
   /** Throws when the version would not fit in memory beside what is loaded. */
   checkRoom(p: PreparedModel): void;
   load(p: PreparedModel): Promise<ModelVersion>;
@@ -31,6 +33,8 @@ export interface SyncOutcome {
 
 export class RepositorySync {
   private running: Promise<SyncOutcome> | undefined;
+  /** The stamp of each version that failed, by `name/version`. */
+  private readonly failedAt = new Map<string, string>();
   private queued: { promise: Promise<SyncOutcome>; retryFailed: boolean } | undefined;
 
   constructor(
@@ -92,7 +96,8 @@ export class RepositorySync {
       if (serving?.descriptor.version === target.version) continue;
       const state = this.registry.state(entry.name, target.version);
       if (state === 'LOADING' || state === 'READY') continue;
-      if (state === 'UNAVAILABLE' && !opts.retryFailed) continue;
+      const key = `${entry.name}/${target.version}`;
+      if (state === 'UNAVAILABLE' && !opts.retryFailed && this.failedAt.get(key) === (await this.deps.stamp(target))) continue;
       const swapped = await this.loadVersion(target, opts.strict, outcome);
       if (swapped) await this.retire(swapped, outcome);
     }
@@ -122,6 +127,7 @@ export class RepositorySync {
       return old;
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
+      this.failedAt.set(`${name}/${version}`, await this.deps.stamp(target).catch(() => 'unknown'));
       this.registry.set(name, version, 'UNAVAILABLE', reason);
       outcome.failed.push({ model: name, version, reason });
       if (strict) throw err;

@@ -67,6 +67,8 @@ export interface ServiceDeps {
   scan?: (config: Config) => Promise<ModelEntry[]>;
   /** Default: read/fetch/convert/quantize as configured (`prepareVersion`). */
   prepare?: (config: Config, version: VersionEntry, hooks: PrepareHooks) => Promise<PreparedModel>;
+  /** Default: the model file's size and mtime (`versionStamp`). */
+  stamp?: (version: VersionEntry) => Promise<string>;
   /** Where model loads and swaps are logged (default: nowhere). */
   log?: { info(obj: object, msg: string): void; error(obj: object, msg: string): void };
   /** Memory the process may use, and its resident size once loaded (defaults: cgroup, RSS). */

@@ -28,6 +28,8 @@ export class TestRepository {
   engines = new Map<string, TestEngine>();
   prepared: string[] = [];
   broken = new Set<string>();
+  /** What `stamp` says for `name/version` (a file's size and mtime, for real ones). */
+  stamps = new Map<string, string>();
 
   put(...versions: PreparedModel[]): this {
     for (const p of versions) this.models.set(p.descriptor.name, [...(this.models.get(p.descriptor.name) ?? []), p]);
@@ -52,6 +54,7 @@ export class TestRepository {
         if (!p) throw new Error(`no ${v.name}/${v.version}`);
         return p;
       },
+      stamp: async (v) => this.stamps.get(`${v.name}/${v.version}`) ?? 'unchanged',
       engineFactory: async (spec: EngineSpec, onFatal) => {
         const engine = new TestEngine();
         engine.answer = Number((spec as { modelPath: string }).modelPath.split('/')[2]);

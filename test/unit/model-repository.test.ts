@@ -136,7 +136,7 @@ describe('new versions without downtime', () => {
     expect(repo.engine('cats', '1').disposed).toBe(true);
   });
 
-  it('a version that fails to load never replaces the serving one; polling does not retry it, SIGHUP does', async () => {
+  it('a version that fails to load never replaces the serving one; polling retries it only once its files change, SIGHUP always', async () => {
     const repo = new TestRepository().put(version('cats', '1', 3));
     service = repo.service();
     await service.start();
@@ -149,10 +149,14 @@ describe('new versions without downtime', () => {
       { name: 'cats', version: '2', state: 'UNAVAILABLE', reason: 'cannot read cats/2: truncated file' },
     ]);
     expect((await service.classify(await photo(), 1)).predictions[0].label).toBe('class_3');
-    await service.reload(); // poll
+    await service.reload(); // poll, files unchanged
     expect(repo.prepared.filter((p) => p === 'cats/2')).toHaveLength(1);
+    repo.stamps.set('cats/2', 'copy complete'); // e.g. a half-copied file now complete, still broken here
+    await service.reload(); // poll, files changed: retried
+    expect(repo.prepared.filter((p) => p === 'cats/2')).toHaveLength(2);
     repo.broken.delete('cats/2');
     await service.reload(true); // SIGHUP
+    expect(repo.prepared.filter((p) => p === 'cats/2')).toHaveLength(3);
     expect((await service.classify(await photo(), 1)).predictions[0].label).toBe('class_5');
   });
 
