@@ -177,6 +177,38 @@ RSS_KB=$( [ -n "$NODE_PID" ] && awk '/VmRSS/ { print $2 }' "/proc/$NODE_PID/stat
 [ -n "$RSS_KB" ] && log "   node RSS after one request: $((RSS_KB / 1024)) MiB"
 [ -n "$(docker exec "$NAME" sh -c 'ls -A /tmp')" ] && log "   note: /tmp is not empty: $(docker exec "$NAME" ls -A /tmp | tr '\n' ' ')"
 
+# -- your own model, as KServe runs it ------------------------------------------------------------
+step "serve a Keras 3 .keras model from a read-only /mnt/models (MODEL_PATH, as KServe does)"
+OWN_DIR=$(mktemp -d /tmp/test-image-own.XXXXXX)
+node --import tsx scripts/write-demo-model.ts "$OWN_DIR" || fail "cannot write the demo model"
+chmod -R a+rX "$OWN_DIR"
+OWN_NAME="$NAME-own"
+OWN_PORT=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+docker rm -f "$OWN_NAME" >/dev/null 2>&1 || true
+docker run -d --name "$OWN_NAME" --network host --read-only "${mounts[@]}" --cap-drop ALL --security-opt no-new-privileges \
+  -v "$OWN_DIR:/mnt/models:ro" -e MODEL_PATH=/mnt/models -e MODEL_NAME=flowers -e PORT="$OWN_PORT" -e GRPC_PORT=off "$IMAGE" >/dev/null
+OWN_START=$(now)
+until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$OWN_PORT/readyz")" = 200 ]; do
+  state=$(docker inspect --format '{{.State.Status}}' "$OWN_NAME")
+  if [ "$state" != running ]; then docker logs --tail 20 "$OWN_NAME" 2>&1 | sed 's/^/    /'; docker rm -f "$OWN_NAME" >/dev/null; fail "the own-model container stopped ($state)"; fi
+  [ "$(secs "$OWN_START" "$(now)" | cut -d. -f1)" -ge "$HEALTH_TIMEOUT_S" ] && fail "own model not ready within ${HEALTH_TIMEOUT_S}s"
+  sleep 0.2
+done
+OWN_READY=$(secs "$OWN_START" "$(now)")
+own=$(curl -sS --max-time 30 -F "image=@$BEAGLE" "http://127.0.0.1:$OWN_PORT/predict?topk=4") || fail "POST /predict to the own model failed"
+own_summary=$(printf '%s' "$own" | node -e "
+  const r = JSON.parse(require('fs').readFileSync(0, 'utf8'));
+  const labels = r.predictions.map((p) => p.label).sort().join(',');
+  const sum = r.predictions.reduce((s, p) => s + p.probability, 0);
+  if (r.model.name !== 'flowers' || labels !== 'daisy,rose,sunflower,tulip' || Math.abs(sum - 1) > 1e-3) { console.error(JSON.stringify(r)); process.exit(1); }
+  console.log(r.model.name + ' v' + r.model.version + ', top-1 ' + r.predictions[0].label + ', ' + r.predictions.length + ' labels from labels.txt');
+") || fail "unexpected own-model answer: ${own:0:300}"
+log "   $own_summary; /readyz 200 after ${OWN_READY}s (read, converted and quantized in the image)"
+docker logs "$OWN_NAME" 2>&1 | grep -E '"msg":"(converting|quantizing|model version serving)' | cut -c1-180 | sed 's/^/    /' || true
+docker rm -f "$OWN_NAME" >/dev/null
+rm -rf "$OWN_DIR"
+done_step "own model served" "${OWN_READY}s to ready"
+
 # -- graceful stop -----------------------------------------------------------------------------
 step "SIGTERM with requests in flight (grace ${GRACE_MS} ms)"
 INFLIGHT_OUT=$(mktemp -d /tmp/test-image-inflight.XXXXXX)
@@ -216,4 +248,5 @@ echo "  over the base:    $(awk -v s="$OVER_BASE" 'BEGIN { printf "%.0f MB", s /
 echo "  cold start:       ${COLD_START}s from container start to /readyz 200"
 [ -n "$RSS_KB" ] && echo "  RSS:              $((RSS_KB / 1024)) MiB after one request"
 echo "  top-1 beagle:     $top1"
+echo "  own model:        $own_summary, ready in ${OWN_READY}s"
 echo "  SIGTERM:          exit $EXIT in ${STOP_S}s (grace ${GRACE_S}s)"

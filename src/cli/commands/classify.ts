@@ -69,7 +69,7 @@ async function run(args: string[], io: Io): Promise<number> {
   const service = needsModel ? await loadService(config, io) : undefined;
   if (needsModel && !service) return EXIT.failed;
   const classes = service?.model?.labels.length;
-  if (classes !== undefined && topk > classes) {
+  if (classes !== undefined && topk > classes && values.topk !== undefined) {
     await service?.stop();
     throw new UsageError(`invalid --topk=${JSON.stringify(values.topk)}: expected an integer from 1 to ${classes} (the classes of ${service?.model?.descriptor.name})`);
   }
