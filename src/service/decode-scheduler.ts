@@ -7,14 +7,30 @@
  *   holds both until libvips has really returned, even if its request has gone (its 504 is sent at
  *   the deadline, its memory and CPU still count until they are free).
  * - Expensive decodes (progressive JPEG, interlaced PNG, AVIF at many megapixels...) run at most
- *   `expensiveSlots` at a time, so a flood of worst cases takes a bounded share of the CPU and of
- *   the budget, and the other slots keep serving ordinary photos. When both lanes wait, the
- *   expensive lane gets its own slot first (else a steady stream of cheap images would starve it).
+ *   `expensiveSlots` at a time, and, while other work competes (cheap decodes, inference), only
+ *   within a time share of one core (src/service/time-share.ts): a flood of worst cases takes a
+ *   bounded share of the CPU and of the budget, and the rest keeps serving ordinary photos. One
+ *   decode of one to three seconds holds a core that ONNX Runtime's two-thread operators need
+ *   both of, so a lane that always has one running costs inference far more than one core's worth
+ *   (docs/hostile.md). When both lanes wait and the share allows, the expensive lane gets its own
+ *   slot first (else a steady stream of cheap images would starve it); the other slots are cheap.
  * - Waiting is bounded: past `maxWaitMs` (or its request's abort) a waiting decode leaves the queue
  *   with 503 + Retry-After, having cost nothing.
  */
 import { AppError } from '../errors.js';
 import { exceedsBudget, memoryBusy, type Charge, type MemoryBudget } from './memory-budget.js';
+import { systemClock, TimeShare, type Clock } from './time-share.js';
+
+/**
+ * Share of one core the expensive lane may use while other work competes. Measured with
+ * `npm run bench:hostile` (docs/hostile.md): with the lane always busy (a share of 1), ordinary
+ * clients kept 34 % of their solo throughput on 2 cores.
+ */
+export const EXPENSIVE_SHARE = 0.25;
+/** The lane may use a whole core for share x this long at once (a burst: 1 s of decoding). */
+export const SHARE_WINDOW_MS = 4000;
+/** Other work counts as competing for this long after it was last seen. */
+export const SHARE_QUIET_MS = 1000;
 
 export interface DecodeCost {
   /** Estimated peak memory of the decode, in bytes. */
@@ -29,6 +45,11 @@ export interface SchedulerOptions {
   expensiveSlots: number;
   /** Longest wait for a slot and memory before 503. */
   maxWaitMs: number;
+  /** Share of one core for the expensive lane while other work competes; default EXPENSIVE_SHARE. */
+  expensiveShare?: number;
+  /** Whether work other than decoding (inference) is in progress; cheap decodes are counted here. */
+  othersBusy?: () => boolean;
+  clock?: Clock;
 }
 
 interface Waiting {
@@ -49,11 +70,17 @@ export class DecodeScheduler {
   private readonly expensive: Waiting[] = [];
   private running = 0;
   private runningExpensive = 0;
+  private readonly clock: Clock;
+  private readonly share: TimeShare;
+  /** Cancels the timer that wakes the expensive lane when its share allows again. */
+  private cancelWake: (() => void) | undefined;
 
   constructor(
     private readonly budget: MemoryBudget,
     private readonly opts: SchedulerOptions,
   ) {
+    this.clock = opts.clock ?? systemClock;
+    this.share = new TimeShare({ share: opts.expensiveShare ?? EXPENSIVE_SHARE, windowMs: SHARE_WINDOW_MS, quietMs: SHARE_QUIET_MS }, this.clock);
     budget.onRelease(() => this.pump());
   }
 
@@ -76,7 +103,7 @@ export class DecodeScheduler {
     if (signal?.aborted) return Promise.reject(asError(signal.reason));
     return new Promise<T>((resolve, reject) => {
       const lane = cost.expensive ? this.expensive : this.cheap;
-      let timer: NodeJS.Timeout | undefined;
+      let cancelTimer: (() => void) | undefined;
       const leave = (err: Error): void => {
         const i = lane.indexOf(entry);
         if (i < 0) return;
@@ -86,7 +113,7 @@ export class DecodeScheduler {
       };
       const onAbort = (): void => leave(asError(signal?.reason));
       const cleanup = (): void => {
-        clearTimeout(timer);
+        cancelTimer?.();
         signal?.removeEventListener('abort', onAbort);
       };
       const entry: Waiting = {
@@ -95,12 +122,14 @@ export class DecodeScheduler {
           cleanup();
           this.running++;
           if (cost.expensive) this.runningExpensive++;
+          const endShare = cost.expensive ? this.share.begin(this.competing()) : undefined;
           // Called now; async so that a synchronous throw becomes this decode's rejection.
           const done = (async () => work())();
           // Slot and charge are free before the caller sees the outcome.
           const end = (): void => {
             this.running--;
             if (cost.expensive) this.runningExpensive--;
+            endShare?.(this.competing());
             charge.release(); // pumps
           };
           done.then(
@@ -118,10 +147,15 @@ export class DecodeScheduler {
       lane.push(entry);
       this.pump();
       if (lane.includes(entry)) {
-        timer = setTimeout(() => leave(this.budget.fits(cost.bytes) ? decodeBusy(cost.expensive) : memoryBusy('this image')), this.opts.maxWaitMs);
+        cancelTimer = this.clock.setTimer(() => leave(this.budget.fits(cost.bytes) ? decodeBusy(cost.expensive) : memoryBusy('this image')), this.opts.maxWaitMs);
         signal?.addEventListener('abort', onAbort, { once: true });
       }
     });
+  }
+
+  /** Other work the expensive lane would slow down: cheap decodes, inference. */
+  private competing(): boolean {
+    return this.running > this.runningExpensive || this.cheap.length > 0 || (this.opts.othersBusy?.() ?? false);
   }
 
   private pump(): void {
@@ -132,14 +166,29 @@ export class DecodeScheduler {
     }
   }
 
-  /** The next decode to start, already charged; expensive first for its own slot(s). */
+  /** Whether the expensive lane may start one now; if only its share stops it, wakes it up when it may. */
+  private expensiveMayStart(): boolean {
+    if (this.expensive.length === 0 || this.runningExpensive >= this.opts.expensiveSlots) return false;
+    const wait = this.share.waitMs(this.competing());
+    if (wait === 0) return true;
+    if (Number.isFinite(wait) && this.cancelWake === undefined) {
+      this.cancelWake = this.clock.setTimer(() => {
+        this.cancelWake = undefined;
+        this.pump();
+      }, Math.ceil(wait));
+    }
+    return false;
+  }
+
+  /** The next decode to start, already charged; expensive first for its own slot(s) when its share allows. */
   private pick(): { entry: Waiting; charge: Charge } | undefined {
-    if (this.expensive.length > 0 && this.runningExpensive < this.opts.expensiveSlots) {
+    const expensiveReady = this.expensiveMayStart();
+    if (expensiveReady) {
       const charge = this.budget.tryCharge(this.expensive[0].cost.bytes);
       if (charge) return { entry: this.expensive.shift() as Waiting, charge };
     }
-    // Cheap images never use the last slot while an expensive one waits for it.
-    const reserved = this.expensive.length > 0 && this.runningExpensive < this.opts.expensiveSlots ? 1 : 0;
+    // Cheap images never use the last slot while an expensive one may start and waits for it.
+    const reserved = expensiveReady ? 1 : 0;
     if (this.cheap.length > 0 && this.running < this.opts.slots - reserved) {
       const charge = this.budget.tryCharge(this.cheap[0].cost.bytes);
       if (charge) return { entry: this.cheap.shift() as Waiting, charge };

@@ -64,6 +64,8 @@ export class InferenceService {
       slots: config.decodeConcurrency ?? defaultDecodeConcurrency(),
       expensiveSlots: 1,
       maxWaitMs: config.admissionWaitMs,
+      // Inference is what an expensive decode slows down most (its operators wait for both cores).
+      othersBusy: () => this.loaded?.batcher.busy ?? false,
     });
     this.registry = new ModelRegistry(config.modelName);
     const log = deps.log ?? { info: () => {}, error: () => {} };

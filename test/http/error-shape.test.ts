@@ -57,6 +57,21 @@ describe('requests not received in full within REQUEST_TIMEOUT_MS -> 408, whatev
     expect(res.headers.connection).toBe('close');
   });
 
+  it('stalled headers: part of them, then nothing', async () => {
+    const res = await exchange(port, 'POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\n');
+    expect(res.status).toBe(408);
+    expect(res.body).toEqual(classic('request_timeout', timedOut));
+    expect(res.headers.connection).toBe('close');
+  });
+
+  it('a stalled raw image body: headers and part of the body, then nothing', async () => {
+    const res = await exchange(port, 'POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nContent-Length: 100000\r\n\r\n\xff\xd8\xff\xe0');
+    expect(res.status).toBe(408);
+    expect(res.body).toEqual(classic('request_timeout', timedOut));
+    expect(res.headers.connection).toBe('close');
+    expect(res.headers['x-request-id']).toMatch(/^[\w-]{36}$/);
+  });
+
   it('a trickled raw image body', async () => {
     const res = await exchange(port, 'POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\nContent-Length: 100000\r\n\r\n', { trickle: 'x' });
     expect(res.status).toBe(408);

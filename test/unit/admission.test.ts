@@ -6,6 +6,7 @@ import { planFor, probeImage } from '../../src/preprocess/decode.js';
 import { DecodeScheduler } from '../../src/service/decode-scheduler.js';
 import { MemoryBudget } from '../../src/service/memory-budget.js';
 import { BUDGET_SHARE, defaultBudget, memoryLimit, MIN_MARGIN_BYTES } from '../../src/service/memory-limit.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 
 const MB = 1024 * 1024;
 
@@ -62,7 +63,9 @@ describe('MemoryBudget', () => {
 });
 
 describe('DecodeScheduler', () => {
-  const opts = { slots: 2, expensiveSlots: 1, maxWaitMs: 60_000 };
+  // Time stands still here (the expensive lane's time share never runs out): the share's own
+  // tests are in decode-share.test.ts.
+  const opts = { slots: 2, expensiveSlots: 1, maxWaitMs: 60_000, clock: new ManualClock() };
 
   it('refuses at once (413) a decode that can never fit the budget', async () => {
     const s = new DecodeScheduler(new MemoryBudget(100 * MB), opts);
@@ -145,11 +148,14 @@ describe('DecodeScheduler', () => {
 
   it('waits for memory, then starts; a wait past maxWaitMs is 503 with Retry-After', async () => {
     const budget = new MemoryBudget(100 * MB);
-    const s = new DecodeScheduler(budget, { ...opts, maxWaitMs: 0 });
+    const clock = new ManualClock();
+    const s = new DecodeScheduler(budget, { ...opts, maxWaitMs: 0, clock });
     const first = manual();
     const run1 = s.run({ bytes: 70 * MB, expensive: true }, first.work);
     await flush();
-    await expect(s.run({ bytes: 30 * MB, expensive: false }, async () => 'x')).rejects.toMatchObject({ kind: 'overloaded', code: 'memory_busy', retryAfterSeconds: 1 });
+    const refused = s.run({ bytes: 30 * MB, expensive: false }, async () => 'x');
+    clock.advance(0);
+    await expect(refused).rejects.toMatchObject({ kind: 'overloaded', code: 'memory_busy', retryAfterSeconds: 1 });
     first.finish();
     await run1;
     await expect(s.run({ bytes: 30 * MB, expensive: false }, async () => 'ok')).resolves.toBe('ok');

@@ -6,11 +6,13 @@
  * and is never computed; a body still arriving is refused (src/http/plugins/upload-meter.ts).
  *
  * Backstop: a request that has not been answered a second after its deadline (some phase ignored
- * the signal) has its connection closed: nothing a client sends holds a socket past that.
+ * the signal) has its connection closed: nothing a client sends holds a socket past that. One
+ * answered but not yet flushed is closed gently, so that its answer still reaches the client.
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { AppError } from '../../errors.js';
+import { closeGently } from '../client-errors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -35,7 +37,13 @@ async function deadline(app: FastifyInstance, opts: { timeoutMs: number }): Prom
     const timer = setTimeout(() => {
       controller.abort(deadlineExceeded(opts.timeoutMs));
       backstop = setTimeout(() => {
-        if (!reply.raw.writableFinished) request.raw.socket?.destroy();
+        const socket = request.raw.socket;
+        if (reply.raw.writableFinished || !socket) return;
+        // Answered but not yet flushed (a lagging event loop, a client still sending or slow to
+        // read): a reset now would lose the answer (unread data makes the kernel send RST), so
+        // close gently, still bounded (LINGER_MS). Not answered at all: close now.
+        if (reply.raw.writableEnded) closeGently(socket);
+        else socket.destroy();
       }, BACKSTOP_GRACE_MS);
       backstop.unref();
     }, opts.timeoutMs);
