@@ -101,6 +101,11 @@ export class ModelVersion {
     return this.pins;
   }
 
+  /** Rows queued or running in this version's engine. */
+  get busy(): boolean {
+    return this.batcher.busy;
+  }
+
   /** Holds this version for one request; call the result when the request is over. */
   pin(): () => void {
     this.pins++;
