@@ -8,7 +8,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { intact, writeAtomically } from './atomic-file.js';
 
-const READ_ONLY = new Set(['EROFS', 'EACCES', 'EPERM']);
+/**
+ * Errors that mean "this folder cannot take the file": read-only (EROFS, EACCES, EPERM) or not
+ * creatable (ENOENT: on a read-only container filesystem, mkdir of a missing folder can fail so).
+ */
+const UNWRITABLE = new Set(['EROFS', 'EACCES', 'EPERM', 'ENOENT', 'ENOTDIR']);
 
 export class BuildCache {
   private readonly dirs: string[];
@@ -45,8 +49,8 @@ export class BuildCache {
         return file;
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code ?? '';
-        if (!READ_ONLY.has(code) || i === this.dirs.length - 1) throw err;
-        log?.(`model cache ${dir} is read-only (${code}); caching in ${this.dirs[i + 1]}`);
+        if (!UNWRITABLE.has(code) || i === this.dirs.length - 1) throw err;
+        log?.(`model cache ${dir} is not writable (${code}); caching in ${this.dirs[i + 1]}`);
       }
     }
     throw new Error('unreachable');
