@@ -6,14 +6,14 @@
  */
 import { defaultDecodeConcurrency } from '../config/config.js';
 import { ThreadedEngine } from '../engines/worker/threaded-engine.js';
-import { AppError, notReady, StartupError } from '../errors.js';
+import { AppError, notReady } from '../errors.js';
 import type { PreparedModel, PrepareHooks } from '../pipeline/prepare.js';
 import { prepareVersion, scanRepository, versionStamp } from '../pipeline/repository.js';
 import type { PixelRow } from '../preprocess/preprocessor.js';
 import { queueFull, type BatchRow } from './batcher.js';
 import { DecodeScheduler } from './decode-scheduler.js';
 import { MemoryBudget } from './memory-budget.js';
-import { defaultBudget, memoryLimit, MIN_BUDGET_BYTES, MIN_MARGIN_BYTES, type MemoryLimit } from './memory-limit.js';
+import { checkModelFits, defaultBudget, memoryLimit, MIN_BUDGET_BYTES, type MemoryLimit } from './memory-limit.js';
 import { ModelRegistry, type IndexEntry, type ModelRef } from './model-registry.js';
 import { ModelVersion } from './model-version.js';
 import { RepositorySync, type SyncOutcome } from './repository-sync.js';
@@ -24,16 +24,6 @@ export type { Classification, EngineFactory, LoadReport, ModelObserver, ServiceD
 export { noopObserver } from './service-types.js';
 export type { IndexEntry, ModelRef, VersionState } from './model-registry.js';
 export type { ModelVersion } from './model-version.js';
-
-/**
- * What a loaded version holds, estimated from its model file before loading it: ONNX Runtime's
- * copy of the weights and its prepacked kernels, plus activations at batch 8 and the engine's
- * worker thread. Measured with ResNet50 (docs/limits.md): fp32, 97 MB file: +330 MB resident;
- * int8, 25 MB: +114 MB; both within 5 % of this estimate.
- */
-export function residentEstimate(modelBytes: number): number {
-  return Math.round(modelBytes * 2.75) + 64 * 1024 * 1024;
-}
 
 /** An admitted request: the version it is pinned to, and the release of its slots and pin. */
 export interface Admission {
@@ -161,8 +151,8 @@ export class InferenceService {
     this.current = 'loading';
     this.hooks = hooks;
     try {
-      const outcome = await this.sync.initial();
-      this.report = this.loadReport(outcome);
+      await this.sync.initial();
+      this.report = this.loadReport();
       if (this.current === 'loading') this.current = 'ready';
       return this.report;
     } catch (err) {
@@ -212,29 +202,14 @@ export class InferenceService {
     return (this.deps.memory?.residentBytes ?? (() => process.memoryUsage.rss()))();
   }
 
-  /**
-   * Refuses a version that would not fit: what the process holds now, plus the version's estimated
-   * engine memory, plus the margin, plus the smallest budget requests need, must stay under the
-   * limit. At start this refuses a repository too large for its container, before an OOM kill
-   * could; later it refuses a swap that would not fit beside the serving version.
-   */
+  /** Refuses (at start, or for a swap) a version that would not fit beside what is loaded: see `checkModelFits`. */
   private checkRoom(p: PreparedModel): void {
-    const need = residentEstimate(p.modelBytes);
-    const limit = this.limit();
-    const resident = this.resident();
     // Once sized, the whole request budget stays reserved: a swap must not eat what requests may hold.
     const reserve = Number.isFinite(this.memory.capacity) ? this.memory.capacity : MIN_BUDGET_BYTES;
-    const room = limit.bytes - resident - MIN_MARGIN_BYTES - reserve;
-    if (need > room) {
-      const mb = (n: number): string => `${Math.round(n / 1048576)} MB`;
-      throw new StartupError(
-        `model '${p.descriptor.name}' version ${p.descriptor.version} needs about ${mb(need)} once loaded (from its ${mb(p.modelBytes)} model file); ` +
-          `the process holds ${mb(resident)} of its ${mb(limit.bytes)} memory limit (${limit.source}) and keeps ${mb(MIN_MARGIN_BYTES)} margin and ${mb(reserve)} for requests: raise the memory limit or serve fewer models`,
-      );
-    }
+    checkModelFits(p.descriptor, p.modelBytes, { limit: this.limit(), resident: this.resident(), reserve });
   }
 
-  private loadReport(outcome: SyncOutcome): LoadReport {
+  private loadReport(): LoadReport {
     const models = this.registry.serving.map((v) => ({
       name: v.descriptor.name,
       version: v.descriptor.version,
@@ -243,7 +218,6 @@ export class InferenceService {
       ...v.timings,
     }));
     const sum = (k: 'fetchSeconds' | 'convertSeconds' | 'loadSeconds' | 'warmupSeconds'): number => models.reduce((s, m) => s + m[k], 0);
-    void outcome;
     return {
       fetchSeconds: sum('fetchSeconds'),
       convertSeconds: sum('convertSeconds'),

@@ -1,9 +1,11 @@
 /**
- * The default memory budget: what the container may use, minus what the process already holds once
- * the model is loaded, minus a margin for what the budget does not count (V8's heap growth, batch
- * tensors, HTTP buffers, the allocator's slack).
+ * The process's memory figures: the limit it may use; the default request budget (the limit, minus
+ * what the process already holds once the models are loaded, minus a margin for what the budget does
+ * not count: V8's heap growth, batch tensors, HTTP buffers, the allocator's slack); and whether one
+ * more model version fits.
  */
 import os from 'node:os';
+import { StartupError } from '../errors.js';
 
 /** Never less than this margin: small containers have least room for estimation error. */
 export const MIN_MARGIN_BYTES = 128 * 1024 * 1024;
@@ -39,4 +41,31 @@ export function memoryLimit(constrained: () => number = () => process.constraine
 /** Budget = BUDGET_SHARE of (limit - resident baseline - MIN_MARGIN_BYTES), at least MIN_BUDGET_BYTES. */
 export function defaultBudget(limitBytes: number, baselineRss: number): number {
   return Math.max(MIN_BUDGET_BYTES, Math.round((limitBytes - baselineRss - MIN_MARGIN_BYTES) * BUDGET_SHARE));
+}
+
+/**
+ * What a loaded model version holds, estimated from its model file before loading it: ONNX
+ * Runtime's copy of the weights and its prepacked kernels, plus activations at batch 8 and the
+ * engine's worker thread. Measured with ResNet50 (docs/limits.md): fp32, 97 MB file: +330 MB
+ * resident; int8, 25 MB: +114 MB; both within 5 % of this estimate.
+ */
+export function residentEstimate(modelBytes: number): number {
+  return Math.round(modelBytes * 2.75) + 64 * 1024 * 1024;
+}
+
+/**
+ * Refuses a model version that would not fit: what the process holds now, plus the version's
+ * estimated memory, plus the margin, plus what requests are promised (`reserve`), must stay under
+ * the limit. At start this refuses a repository too large for its container before an OOM kill
+ * could; later, a swap that would not fit beside the serving version.
+ */
+export function checkModelFits(model: { name: string; version: string }, modelBytes: number, room: { limit: MemoryLimit; resident: number; reserve: number }): void {
+  const need = residentEstimate(modelBytes);
+  const { limit, resident, reserve } = room;
+  if (need <= limit.bytes - resident - MIN_MARGIN_BYTES - reserve) return;
+  const mb = (n: number): string => `${Math.round(n / 1048576)} MB`;
+  throw new StartupError(
+    `model '${model.name}' version ${model.version} needs about ${mb(need)} once loaded (from its ${mb(modelBytes)} model file); ` +
+      `the process holds ${mb(resident)} of its ${mb(limit.bytes)} memory limit (${limit.source}) and keeps ${mb(MIN_MARGIN_BYTES)} margin and ${mb(reserve)} for requests: raise the memory limit or serve fewer models`,
+  );
 }
