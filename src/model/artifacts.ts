@@ -1,12 +1,11 @@
 /**
- * Reads a cached TF.js layers model (model.json + weight shards) and its labels from disk.
+ * Reads a cached TF.js layers model (model.json + weight shards) from disk.
  * The result is what both TF.js (`tf.io.fromMemory`) and the ONNX converter take, without
  * importing TF.js (the ONNX path must not pay for loading it).
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { StartupError } from '../errors.js';
-import type { ModelDescriptor } from './descriptor.js';
 
 /** tfjs weights-manifest entry; structurally compatible with tf.io.WeightsManifestEntry. */
 export interface WeightSpec {
@@ -67,19 +66,3 @@ export async function readLayersModel(modelJsonPath: string): Promise<Required<L
   };
 }
 
-/** Labels as an index-ordered array; accepts `{"0": "tench", ...}` or `["tench", ...]`. */
-export async function readLabels(file: string, d: ModelDescriptor): Promise<string[]> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(await readFile(file, 'utf8'));
-  } catch (err) {
-    throw new StartupError(`cannot read labels ${file}: ${(err as Error).message}`, { cause: err });
-  }
-  const labels: string[] = Array.isArray(parsed)
-    ? parsed.map(String)
-    : Array.from({ length: d.output.classes }, (_, i) => String((parsed as Record<string, unknown>)[String(i)] ?? ''));
-  if (labels.length !== d.output.classes || labels.some((l) => l === '')) {
-    throw new StartupError(`labels ${file}: expected ${d.output.classes} non-empty labels`);
-  }
-  return labels;
-}

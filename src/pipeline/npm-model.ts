@@ -6,7 +6,6 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { StartupError } from '../errors.js';
-import { readLabels } from '../model/artifacts.js';
 import { inspectCache, type SourceRecord } from '../model/cache.js';
 import type { NpmModelDescriptor } from '../model/descriptor.js';
 import { fetchModel } from '../model/fetch.js';
@@ -15,6 +14,7 @@ import { resolveQuantizationPlan } from '../quantize/plan.js';
 import { ensureOnnxModel, onnxModelPath } from './onnx-cache.js';
 import type { ModelSettings, PreparedModel, PrepareHooks } from './prepared.js';
 import { tfjsModelBytes } from './model-bytes.js';
+import { modelLabels } from './labels.js';
 
 export async function ensureSource(c: ModelSettings, d: NpmModelDescriptor, hooks: PrepareHooks): Promise<{ dir: string; seconds: number; servingOnly?: SourceRecord['servingOnly'] }> {
   const started = performance.now();
@@ -34,7 +34,7 @@ export async function ensureSource(c: ModelSettings, d: NpmModelDescriptor, hook
 
 export async function prepareNpmModel(c: ModelSettings, descriptor: NpmModelDescriptor, hooks: PrepareHooks = {}): Promise<PreparedModel> {
   const source = await ensureSource(c, descriptor, hooks);
-  const labels = await readLabels(path.join(source.dir, descriptor.files.labels), descriptor);
+  const { labels } = await modelLabels({ configured: path.join(source.dir, descriptor.files.labels), dirs: [], classes: descriptor.output.classes, model: descriptor.name });
   const modelJsonPath = path.join(source.dir, descriptor.files.modelJson);
   const preprocessing = preprocessorOptions(descriptor, c);
   const trimmed = source.servingOnly;
