@@ -32,7 +32,10 @@ export interface SyncOutcome {
 }
 
 export class RepositorySync {
-  private running: Promise<SyncOutcome> | undefined;
+  /** The last sync started (or finished): the next one runs after it. */
+  private chain: Promise<unknown> = Promise.resolve();
+  /** A sync asked for and not started yet: later asks join it. */
+  private pending: { promise: Promise<SyncOutcome>; join(retryFailed: boolean): void } | undefined;
   /** The stamp of each version that failed, by `name/version`. */
   private readonly failedAt = new Map<string, string>();
   private queued: { promise: Promise<SyncOutcome>; retryFailed: boolean } | undefined;
@@ -59,21 +62,18 @@ export class RepositorySync {
 
   /** Rescans; `retryFailed` (SIGHUP) also retries versions that failed before. Coalesces calls. */
   rescan(retryFailed = false): Promise<SyncOutcome> {
-    if (!this.running) {
-      this.running = this.scanAndApply(retryFailed).finally(() => (this.running = undefined));
-      return this.running;
+    if (this.pending) {
+      this.pending.join(retryFailed);
+      return this.pending.promise;
     }
-    if (this.queued) {
-      this.queued.retryFailed ||= retryFailed;
-      return this.queued.promise;
-    }
-    const queued = { retryFailed, promise: undefined as unknown as Promise<SyncOutcome> };
-    queued.promise = this.running.catch(() => undefined).then(() => {
-      this.queued = undefined;
-      return this.rescan(queued.retryFailed);
+    let retry = retryFailed;
+    const promise = this.chain.then(() => {
+      this.pending = undefined;
+      return this.scanAndApply(retry);
     });
-    this.queued = queued;
-    return queued.promise;
+    this.pending = { promise, join: (r) => (retry ||= r) };
+    this.chain = promise.catch(() => undefined);
+    return promise;
   }
 
   private async scanAndApply(retryFailed: boolean): Promise<SyncOutcome> {
