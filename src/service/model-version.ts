@@ -192,8 +192,7 @@ export class ModelVersion {
     if (this.retiring) return;
     this.retiring = true;
     if (this.pins > 0) await new Promise<void>((resolve) => (this.drained = resolve));
-    await this.batcher.idle();
-    await this.runner.dispose();
+    await this.stop();
   }
 
   /** Shutdown: queued and running batches finish (pins end with their responses), then the engine is released. */
