@@ -83,17 +83,17 @@ export class InferenceService {
 
   /** The default model's serving version, for metadata and logs; undefined until it is loaded. */
   get model(): ModelVersion | undefined {
-    try {
-      return this.registry.resolve();
-    } catch {
-      return undefined;
-    }
+    return this.loadedOrNone({});
   }
 
   /** The class count of the model `name` names (default model when absent); undefined when unknown or not loaded. */
   classesOf(name?: string): number | undefined {
+    return this.loadedOrNone({ name })?.labels.length;
+  }
+
+  private loadedOrNone(ref: ModelRef): ModelVersion | undefined {
     try {
-      return this.registry.resolve({ name }).labels.length;
+      return this.registry.resolve(ref);
     } catch {
       return undefined;
     }
