@@ -59,9 +59,11 @@ interface LevelResult extends LoadResult {
 }
 
 const delta = (a: Map<string, number>, b: Map<string, number>, key: string): number => (b.get(key) ?? 0) - (a.get(key) ?? 0);
+/** A metric's value summed over all its label sets (the service's histograms are labelled by model). */
+const total = (m: Map<string, number>, key: string): number => [...m].reduce((s, [k, v]) => (k === key || k.startsWith(`${key}{`) ? s + v : s), 0);
 const avg = (a: Map<string, number>, b: Map<string, number>, name: string, scale = 1): number => {
-  const count = delta(a, b, `${name}_count`);
-  return count > 0 ? (delta(a, b, `${name}_sum`) / count) * scale : 0;
+  const count = total(b, `${name}_count`) - total(a, `${name}_count`);
+  return count > 0 ? ((total(b, `${name}_sum`) - total(a, `${name}_sum`)) / count) * scale : 0;
 };
 const httpKey = 'http_request_duration_seconds';
 
