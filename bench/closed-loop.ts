@@ -24,6 +24,8 @@ export interface Outcome {
   ms: number;
   ok: boolean;
   retryAfter: string | null;
+  /** The error body's `code` (classic shape) for a non-2xx answer: which refusal it was. */
+  code?: string;
 }
 
 export interface LoopOptions {
@@ -42,14 +44,27 @@ async function send(pool: Pool, spec: RequestSpec): Promise<Outcome> {
   const started = performance.now();
   try {
     const res = await pool.request({ method: 'POST', path: spec.path, headers: spec.headers, body: spec.body });
-    await res.body.dump({ limit: Infinity });
+    const code = res.statusCode >= 300 ? errorCode(await res.body.text()) : (await res.body.dump({ limit: Infinity }), undefined);
     const retryAfter = res.headers['retry-after'];
-    return { kind: spec.kind, status: res.statusCode, ms: performance.now() - started, ok: spec.expect.includes(res.statusCode), retryAfter: typeof retryAfter === 'string' ? retryAfter : null };
+    return { kind: spec.kind, status: res.statusCode, code, ms: performance.now() - started, ok: spec.expect.includes(res.statusCode), retryAfter: typeof retryAfter === 'string' ? retryAfter : null };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? (err as Error).name;
     return { kind: spec.kind, status: code, ms: performance.now() - started, ok: false, retryAfter: null };
   }
 }
+
+/** `error.code` of an error body in the API's classic shape; undefined for any other body. */
+function errorCode(body: string): string | undefined {
+  try {
+    const code = (JSON.parse(body) as { error?: { code?: unknown } }).error?.code;
+    return typeof code === 'string' ? code : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An outcome's key for tallies: the status, with the refusal's code when the body named one. */
+export const statusKey = (o: Outcome): string => (o.code ? `${o.status} ${o.code}` : String(o.status));
 
 const newPool = (url: string, connections: number): Pool =>
   // One keep-alive connection per client, as N independent clients would hold.

@@ -24,7 +24,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/config.js';
 import { parseBytes } from '../src/config/parse.js';
-import { countBy, percentile, type Outcome } from './closed-loop.js';
+import { countBy, percentile, statusKey, type Outcome } from './closed-loop.js';
 import { hostileCases } from './hostile-cases.js';
 import { HOSTILE_OK, inHostileProcess, TRICKLE_OK } from './hostile-load.js';
 import { dockerTarget, localTarget, type Target } from './hostile-target.js';
@@ -141,7 +141,7 @@ try {
   const byKind = new Map<string, Outcome[]>();
   for (const o of hostile.outcomes) byKind.set(o.kind, [...(byKind.get(o.kind) ?? []), o]);
   const kinds = [...byKind.entries()].map(([kind, os]) => ({
-    kind, n: os.length, statuses: countBy(os, (o) => String(o.status)), p50: percentile(os.map((o) => o.ms), 50), max: Math.max(...os.map((o) => o.ms)),
+    kind, n: os.length, statuses: countBy(os, statusKey), p50: percentile(os.map((o) => o.ms), 50), max: Math.max(...os.map((o) => o.ms)),
     bad: os.filter((o) => !(kind.startsWith('trickle') ? TRICKLE_OK : HOSTILE_OK).includes(o.status as number)).length,
   }));
   const stalled = byKind.get('trickle-stalled') ?? [];
@@ -155,8 +155,8 @@ try {
   console.log(`server: ${survival.detail}${restartedAfter !== undefined ? `; last restart ${restartedAfter.toFixed(1)} s into the flood` : ''}`);
   console.log(`memory: idle ${MB(idleMemory)}, after solo ${MB(baseline)}, flood max sampled ${MB(memMax)}, peak ${MB(peak)}` +
     `${target.memoryLimit ? `, limit ${MB(target.memoryLimit)}` : ''}, announced budget ${budget === undefined ? 'none (not logged as memoryBudget nor at /metrics)' : MB(budget)}`);
-  console.log(`ordinary: solo ${soloRate.toFixed(1)} img/s (${JSON.stringify(countBy(solo.outcomes, (o) => String(o.status)))}), ` +
-    `flood ${floodRate.toFixed(1)} img/s = ${((100 * floodRate) / (soloRate || 1)).toFixed(0)} % (${JSON.stringify(countBy(ord.outcomes, (o) => String(o.status)))})`);
+  console.log(`ordinary: solo ${soloRate.toFixed(1)} img/s (${JSON.stringify(countBy(solo.outcomes, statusKey))}), ` +
+    `flood ${floodRate.toFixed(1)} img/s = ${((100 * floodRate) / (soloRate || 1)).toFixed(0)} % (${JSON.stringify(countBy(ord.outcomes, statusKey))})`);
   console.log(`/healthz: solo p99 ${soloHealth.p99.toFixed(0)} ms; flood ${floodHealth.n} probes, ${floodHealth.non200} not 200, p99 ${floodHealth.p99.toFixed(0)} ms, max ${floodHealth.max.toFixed(0)} ms`);
   console.log('hostile requests by case (status: count; p50/max ms):');
   for (const k of kinds) console.log(`  ${k.kind.padEnd(24)} n=${String(k.n).padStart(5)}  ${JSON.stringify(k.statuses)}  ${k.p50.toFixed(0)}/${k.max.toFixed(0)} ms`);
@@ -184,7 +184,7 @@ try {
     limits: { maxPixels: config.maxPixels, maxUploadBytes: config.maxUploadBytes, requestTimeoutMs: config.requestTimeoutMs },
     cases: cases.map(({ file: _file, ...c }) => c), survival: { ...survival, restartedAfterSeconds: restartedAfter },
     memory: { idle: idleMemory, afterSolo: baseline, floodMaxSampled: memMax, peak, limit: target.memoryLimit, budget },
-    ordinary: { soloPerSecond: soloRate, floodPerSecond: floodRate, soloStatuses: countBy(solo.outcomes, (o) => String(o.status)), floodStatuses: countBy(ord.outcomes, (o) => String(o.status)) },
+    ordinary: { soloPerSecond: soloRate, floodPerSecond: floodRate, soloStatuses: countBy(solo.outcomes, statusKey), floodStatuses: countBy(ord.outcomes, statusKey) },
     health: { solo: soloHealth, flood: floodHealth }, hostile: kinds, cores, floodWallSeconds: wall, loadAverage: os.loadavg()[0], checks: checks.map(([name, ok]) => ({ name, ok })),
   };
 } finally {

@@ -12,7 +12,7 @@ import type { InferenceService } from '../service/inference-service.js';
 import { tracingEnabled } from '../telemetry/env.js';
 import { AccessLog, serializeRequest } from './access-log.js';
 import { AllowedMethods } from './allowed-methods.js';
-import { clientErrorHandler, serverTimeouts } from './client-errors.js';
+import { clientErrorHandler, closeConnectionsGently, serverTimeouts } from './client-errors.js';
 import { frameworkError, registerErrorHandlers } from './error-mapping.js';
 import { authPlugin } from './plugins/auth.js';
 import { deadlinePlugin } from './plugins/deadline.js';
@@ -84,6 +84,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     frameworkErrors: frameworkError,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false } },
   });
+  closeConnectionsGently(app.server);
   const allowed = new AllowedMethods();
   allowed.watch(app);
   app.decorate('config', config);

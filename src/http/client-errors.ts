@@ -44,6 +44,19 @@ export function closeGently(socket: Socket): void {
   socket.once('close', () => clearTimeout(timer));
 }
 
+/**
+ * Node closes a connection after an answer that says `Connection: close` with destroySoon(): the
+ * socket is destroyed once the answer is written. When that answer came before the request's body
+ * ended (413 from Content-Length, 503 for memory, 408), the client is still sending, and its unread
+ * bytes make the kernel reset the connection: a client that had not yet read the answer loses it
+ * (EPIPE / ECONNRESET). Every connection of `server` closes gently instead.
+ */
+export function closeConnectionsGently(server: http.Server): void {
+  server.on('connection', (socket: Socket) => {
+    socket.destroySoon = () => closeGently(socket);
+  });
+}
+
 /** The refusal for a parser error. */
 export function refusalFor(err: Pick<ConnectionError, 'code' | 'message'>, requestTimeoutMs: number, maxHeaderSize = http.maxHeaderSize): AppError {
   switch (err.code) {
@@ -85,8 +98,6 @@ export function clientErrorHandler(requestTimeoutMs: number): (this: FastifyInst
     const res = (socket as HttpSocket)._httpMessage;
     if (res) {
       const req = (res as ServerResponse & { req?: IncomingMessage }).req;
-      // Node closes a `Connection: close` answer's socket with destroySoon(): make that gentle.
-      socket.destroySoon = () => closeGently(socket);
       if (res.headersSent) socket.destroy();
       else if (req && req.listenerCount('error') > 0) req.emit('error', refusal);
       else {

@@ -147,7 +147,7 @@ export class DecodeScheduler {
       lane.push(entry);
       this.pump();
       if (lane.includes(entry)) {
-        cancelTimer = this.clock.setTimer(() => leave(this.budget.fits(cost.bytes) ? decodeBusy(cost.expensive) : memoryBusy('this image')), this.opts.maxWaitMs);
+        cancelTimer = this.clock.setTimer(() => leave(this.budget.fits(cost.bytes, cost.expensive) ? decodeBusy(cost.expensive) : memoryBusy('this image')), this.opts.maxWaitMs);
         signal?.addEventListener('abort', onAbort, { once: true });
       }
     });
@@ -184,13 +184,13 @@ export class DecodeScheduler {
   private pick(): { entry: Waiting; charge: Charge } | undefined {
     const expensiveReady = this.expensiveMayStart();
     if (expensiveReady) {
-      const charge = this.budget.tryCharge(this.expensive[0].cost.bytes);
+      const charge = this.budget.tryCharge(this.expensive[0].cost.bytes, true);
       if (charge) return { entry: this.expensive.shift() as Waiting, charge };
     }
     // Cheap images never use the last slot while an expensive one may start and waits for it.
     const reserved = expensiveReady ? 1 : 0;
     if (this.cheap.length > 0 && this.running < this.opts.slots - reserved) {
-      const charge = this.budget.tryCharge(this.cheap[0].cost.bytes);
+      const charge = this.budget.tryCharge(this.cheap[0].cost.bytes, false);
       if (charge) return { entry: this.cheap.shift() as Waiting, charge };
     }
     return undefined;

@@ -32,13 +32,15 @@ export const memoryBusy = (what: string): AppError =>
  * photos always find room, however many worst-case images are in flight (cost-fair admission).
  */
 export const SMALL_RESERVE_SHARE = 0.25;
-/** A charge that holds more than this is bulk: an upload past its first megabyte, an expensive decode. */
+/** A charge that holds more than this is bulk, whatever its class: an upload past its first megabyte. */
 export const BULK_BYTES = 1024 * 1024;
 
 export class MemoryBudget {
   private usedBytes = 0;
   private peakBytes = 0;
   private readonly listeners: (() => void)[] = [];
+  /** Takers waiting for room, served in arrival order after each release. */
+  private readonly waiters: { take: () => boolean; resolve: () => void }[] = [];
 
   /** `capacity` may be raised or lowered later (the default is only known once the model is loaded). */
   constructor(private capacityBytes: number) {}
@@ -65,9 +67,9 @@ export class MemoryBudget {
     return Math.max(0, this.capacityBytes - this.usedBytes);
   }
 
-  /** Whether `bytes` more fit now; a charge holding `heldAfter` bytes in all is bulk and stays out of the small reserve. */
-  fits(bytes: number, heldAfter = bytes): boolean {
-    const ceiling = heldAfter > BULK_BYTES ? this.capacityBytes * (1 - SMALL_RESERVE_SHARE) : this.capacityBytes;
+  /** Whether `bytes` more fit now, for a charge of the bulk class or not (bulk stays out of the small reserve). */
+  fits(bytes: number, bulk = bytes > BULK_BYTES): boolean {
+    const ceiling = bulk ? this.capacityBytes * (1 - SMALL_RESERVE_SHARE) : this.capacityBytes;
     return this.usedBytes + bytes <= ceiling;
   }
 
@@ -76,9 +78,32 @@ export class MemoryBudget {
     this.listeners.push(listener);
   }
 
-  /** Charges `bytes` if they fit now; undefined when they do not. An empty charge always fits. */
-  tryCharge(bytes: number): Charge | undefined {
-    if (bytes > 0 && !this.fits(bytes)) return undefined;
+  /**
+   * Calls `take` after every release, in arrival order among waiters, until it returns true (it
+   * took its room); `ready` then resolves. `cancel` drops a waiter that no longer wants room.
+   */
+  whenRoom(take: () => boolean): { ready: Promise<void>; cancel(): void } {
+    let waiter: { take: () => boolean; resolve: () => void } | undefined;
+    const ready = new Promise<void>((resolve) => {
+      waiter = { take, resolve };
+      this.waiters.push(waiter);
+    });
+    return {
+      ready,
+      cancel: () => {
+        const i = this.waiters.indexOf(waiter as (typeof this.waiters)[number]);
+        if (i >= 0) this.waiters.splice(i, 1);
+      },
+    };
+  }
+
+  /**
+   * Charges `bytes` if they fit now; undefined when they do not. An empty charge always fits. A
+   * bulk charge (a large upload, an expensive decode) never takes the small reserve; any charge
+   * becomes bulk once it holds more than BULK_BYTES.
+   */
+  tryCharge(bytes: number, bulk = bytes > BULK_BYTES): Charge | undefined {
+    if (bytes > 0 && !this.fits(bytes, bulk)) return undefined;
     this.add(bytes);
     let held = bytes;
     let released = false;
@@ -88,7 +113,7 @@ export class MemoryBudget {
       },
       grow: (more) => {
         if (released) return false;
-        if (!this.fits(more, held + more)) return false;
+        if (!this.fits(more, bulk || held + more > BULK_BYTES)) return false;
         this.add(more);
         held += more;
         return true;
@@ -110,5 +135,11 @@ export class MemoryBudget {
 
   private notify(): void {
     for (const l of this.listeners) l();
+    // In arrival order; one that still does not fit (bulk, past the small reserve) lets the next try.
+    for (const w of [...this.waiters]) {
+      if (!w.take()) continue;
+      this.waiters.splice(this.waiters.indexOf(w), 1);
+      w.resolve();
+    }
   }
 }

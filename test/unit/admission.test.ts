@@ -62,6 +62,34 @@ describe('MemoryBudget', () => {
   });
 });
 
+describe('MemoryBudget classes and waiting', () => {
+  it('a charge of the bulk class stays out of the small reserve from its first byte', () => {
+    const b = new MemoryBudget(100 * MB);
+    const held = b.tryCharge(70 * MB, true);
+    const upload = b.tryCharge(0, true); // a large declared upload, nothing received yet
+    expect(upload?.grow(64 * 1024)).toBe(true); // 70 MB + 64 KB: under the 75 MB bulk ceiling
+    expect(upload?.grow(5 * MB)).toBe(false); // past it, although the charge itself holds under 1 MB
+    expect(b.tryCharge(10 * MB, false)).toBeDefined(); // a cheap decode of 10 MB may use the reserve
+    expect(b.tryCharge(2 * MB, true)).toBeUndefined();
+    held?.release();
+    expect(upload?.grow(5 * MB)).toBe(true);
+  });
+
+  it('serves waiters in arrival order once bytes are released; a cancelled one is skipped', async () => {
+    const b = new MemoryBudget(10);
+    const full = b.tryCharge(10, false);
+    const order: string[] = [];
+    const charges = [b.tryCharge(0, false), b.tryCharge(0, false), b.tryCharge(0, false)];
+    const waits = charges.map((c) => b.whenRoom(() => c?.grow(4) ?? false));
+    waits.forEach((w, i) => void w.ready.then(() => order.push(`w${i}`)));
+    waits[0].cancel();
+    full?.release(); // 10 free: w1 and w2 take 4 each
+    await flush();
+    expect(order).toEqual(['w1', 'w2']);
+    expect(b.used).toBe(8);
+  });
+});
+
 describe('DecodeScheduler', () => {
   // Time stands still here (the expensive lane's time share never runs out): the share's own
   // tests are in decode-share.test.ts.
@@ -153,12 +181,12 @@ describe('DecodeScheduler', () => {
     const first = manual();
     const run1 = s.run({ bytes: 70 * MB, expensive: true }, first.work);
     await flush();
-    const refused = s.run({ bytes: 30 * MB, expensive: false }, async () => 'x');
+    const refused = s.run({ bytes: 31 * MB, expensive: false }, async () => 'x'); // 70 + 31 > 100
     clock.advance(0);
     await expect(refused).rejects.toMatchObject({ kind: 'overloaded', code: 'memory_busy', retryAfterSeconds: 1 });
     first.finish();
     await run1;
-    await expect(s.run({ bytes: 30 * MB, expensive: false }, async () => 'ok')).resolves.toBe('ok');
+    await expect(s.run({ bytes: 31 * MB, expensive: false }, async () => 'ok')).resolves.toBe('ok');
   });
 
   it('an aborted request leaves the queue without being decoded', async () => {

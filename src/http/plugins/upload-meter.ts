@@ -2,14 +2,20 @@
  * Meters a request body from its first byte: every chunk is charged to the memory budget as it
  * arrives and counted against the upload limit (multipart included: its whole body, fields and
  * envelope, is bounded, not only the image part). The body is refused at once with 413 when its
- * Content-Length is over the limit, the moment the limit is passed otherwise, with 503 when the
- * budget has no room for the next chunk, and with 504 when the request's deadline passes while the
- * body is still arriving. A slow or stalled upload so holds only the bytes it has sent.
+ * Content-Length is over the limit, the moment the limit is passed otherwise, and with 408 when the
+ * request's deadline passes while the body is still arriving. A slow or stalled upload so holds
+ * only the bytes it has sent.
+ *
+ * When the budget has no room for the next chunk, the body is paused: nothing more is read from
+ * its connection (TCP pushes back on the client) until room is released, for at most
+ * ADMISSION_WAIT_MS, then 503 memory_busy. Refusing at once instead made a flood of large uploads
+ * cheap to resend and costly to receive: the server read hundreds of MB a second only to refuse
+ * them, on the event loop ordinary requests need (docs/hostile.md).
  */
 import { Transform } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, requestNotReceived, tooLarge } from '../../errors.js';
-import { memoryBusy, type Charge, type MemoryBudget } from '../../service/memory-budget.js';
+import { BULK_BYTES, memoryBusy, type Charge, type MemoryBudget } from '../../service/memory-budget.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -26,6 +32,8 @@ export const uploadTooLarge = (limit: number): AppError =>
 
 export class UploadMeter {
   received = 0;
+  /** Time this body has spent paused for room so far. */
+  private waitedMs = 0;
   private readonly charge: Charge;
   private error: Error | undefined;
   private readonly failures: ((err: Error) => void)[] = [];
@@ -33,10 +41,15 @@ export class UploadMeter {
   readonly failed: Promise<never>;
 
   constructor(
-    budget: MemoryBudget,
+    private readonly budget: MemoryBudget,
     readonly limit: number,
+    private readonly maxWaitMs: number,
+    /** The body's declared length, when it has one: a large one is bulk from its first byte. */
+    declared = 0,
   ) {
-    this.charge = budget.tryCharge(0) as Charge; // an empty charge always fits
+    // An empty charge always fits. Bulk from the start, or the first megabyte of every large upload
+    // would be small and a flood of them would hold the small reserve ordinary photos need.
+    this.charge = budget.tryCharge(0, declared > BULK_BYTES) as Charge;
     this.failed = new Promise<never>((_resolve, reject) => this.failures.push(reject));
     this.failed.catch(() => undefined); // observed by whoever awaits it; never unhandled
   }
@@ -46,13 +59,25 @@ export class UploadMeter {
     return this.charge.bytes;
   }
 
-  /** Counts one chunk; returns the refusal when it cannot be taken. */
-  count(bytes: number): Error | undefined {
-    if (this.error) return this.error;
+  /**
+   * Takes one chunk: undefined when it is taken at once (the common case, no promise), else a
+   * promise that resolves once the budget has room for it and rejects with the refusal: the limit,
+   * no room within what is left of `maxWaitMs` (one allowance per body, however many pauses), or
+   * the meter failing meanwhile (the deadline).
+   */
+  take(bytes: number): Promise<void> | undefined {
+    if (this.error) return Promise.reject(this.error);
     this.received += bytes;
-    if (this.received > this.limit) return this.fail(uploadTooLarge(this.limit));
-    if (!this.charge.grow(bytes)) return this.fail(memoryBusy('this upload'));
-    return undefined;
+    if (this.received > this.limit) return Promise.reject(this.fail(uploadTooLarge(this.limit)));
+    if (this.charge.grow(bytes)) return undefined;
+    const room = this.budget.whenRoom(() => this.charge.grow(bytes));
+    const paused = performance.now();
+    const timer = setTimeout(() => this.fail(memoryBusy('this upload')), Math.max(0, this.maxWaitMs - this.waitedMs));
+    return Promise.race([room.ready, this.failed]).finally(() => {
+      clearTimeout(timer);
+      room.cancel();
+      this.waitedMs += performance.now() - paused;
+    });
   }
 
   onFailure(listener: (err: Error) => void): void {
@@ -76,6 +101,8 @@ export interface MeterOptions {
   budget: MemoryBudget;
   maxUploadBytes: number;
   timeoutMs: number;
+  /** Longest pause for room in the budget before 503 (ADMISSION_WAIT_MS). */
+  maxWaitMs: number;
 }
 
 /**
@@ -93,7 +120,7 @@ export function meterUpload(request: FastifyRequest, reply: FastifyReply, payloa
     void reply.header('connection', 'close'); // the rest of the body is never read
     throw uploadTooLarge(limit);
   }
-  const meter = new UploadMeter(opts.budget, limit);
+  const meter = new UploadMeter(opts.budget, limit, opts.maxWaitMs, declared);
   request.upload = meter;
   const raw = request.raw;
   const onDeadline = (): void => {
@@ -105,7 +132,15 @@ export function meterUpload(request: FastifyRequest, reply: FastifyReply, payloa
     request.deadline.removeEventListener('abort', onDeadline);
     meter.release();
   });
-  meter.onFailure(() => void reply.header('connection', 'close'));
+  meter.onFailure(() => {
+    void reply.header('connection', 'close');
+    // The rest of the body is read and discarded, not left unread: a paused connection would hold
+    // the client (still sending) until the deadline, and unread bytes at close make a reset that
+    // loses the answer. The client stops sending once it has read the answer; the connection then
+    // closes gently (src/http/client-errors.ts).
+    raw.unpipe();
+    raw.resume();
+  });
   if (multipart) {
     // @fastify/multipart reads the raw request itself; the image part is counted as it is read
     // (src/http/plugins/uploads.ts), and a refusal ends the read at once (readMultipart's race).
@@ -113,8 +148,10 @@ export function meterUpload(request: FastifyRequest, reply: FastifyReply, payloa
   }
   const counted = new Transform({
     transform(chunk: Buffer, _enc, callback) {
-      const err = meter.count(chunk.length);
-      callback(err ?? null, err ? undefined : chunk);
+      // While a chunk waits for room, the pipe stops reading the request: the connection pauses.
+      const waiting = meter.take(chunk.length);
+      if (!waiting) callback(null, chunk);
+      else waiting.then(() => callback(null, chunk), (err: Error) => callback(err));
     },
   });
   // The body parser listens for errors while it reads; once it has stopped, a late refusal (the

@@ -56,15 +56,15 @@ async function readParts(request: FastifyRequest): Promise<{ image?: Buffer; oth
 }
 
 /**
- * Reads the image part, counting every chunk on the request's meter as it arrives (budget and
- * limit), then joins the chunks once.
+ * Reads the image part, taking every chunk on the request's meter as it arrives (budget and
+ * limit, waiting for room), then joins the chunks once.
  */
 async function readPart(file: AsyncIterable<Buffer> & { truncated?: boolean }, meter: UploadMeter | null): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let length = 0;
   for await (const chunk of file) {
-    const refused = meter?.count(chunk.length);
-    if (refused) throw refused;
+    const waiting = meter?.take(chunk.length);
+    if (waiting) await waiting; // the part is not read meanwhile: the connection pauses
     chunks.push(chunk);
     length += chunk.length;
   }

@@ -18,7 +18,7 @@ export default async function predictRoutes(app: FastifyInstance): Promise<void>
       // The body is charged to the memory budget from its first byte and bounded as it arrives;
       // it takes no MAX_QUEUE slot while it is still arriving (a stalled upload holds only its bytes).
       preParsing: async (request, reply, payload) =>
-        meterUpload(request, reply, payload, { budget: app.service.memory, maxUploadBytes: config.maxUploadBytes, timeoutMs: config.requestTimeoutMs }),
+        meterUpload(request, reply, payload, { budget: app.service.memory, maxUploadBytes: config.maxUploadBytes, timeoutMs: config.requestTimeoutMs, maxWaitMs: config.admissionWaitMs }),
       schema: {
         summary: 'Classify one image',
         description:

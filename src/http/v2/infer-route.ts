@@ -80,7 +80,7 @@ export async function inferRoutes(app: FastifyInstance, opts: { params: typeof m
         },
         // As /predict's: the body is charged to the memory budget from its first byte.
         preParsing: async (request, reply, payload) =>
-          meterUpload(request, reply, payload, { budget: service.memory, maxUploadBytes: bodyLimit, timeoutMs: config.requestTimeoutMs }),
+          meterUpload(request, reply, payload, { budget: service.memory, maxUploadBytes: bodyLimit, timeoutMs: config.requestTimeoutMs, maxWaitMs: config.admissionWaitMs }),
         schema: {
           summary: versioned ? 'Inference (a given version)' : 'Inference: classify a batch of images',
           description: INFER_DESCRIPTION,
