@@ -1,5 +1,7 @@
 /** POST /predict against the real app and the real model. */
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import sharp from 'sharp';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,6 +50,15 @@ describe('smoke photos', () => {
   it('accepts the raw image as the body with Content-Type image/*', async () => {
     const res = await post().set('content-type', 'image/jpeg').send(readImage(path.join(SMOKE, 'cat.jpg'))).expect(200);
     expect(res.body.predictions[0].label).toBe('tabby');
+  });
+
+  it('accepts a raw body sent chunked, without Content-Length', async () => {
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const image = readImage(path.join(SMOKE, 'cat.jpg'));
+    const body = Readable.from([image.subarray(0, 1000), image.subarray(1000)]); // a stream: fetch sends it chunked
+    const res = await fetch(`http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}/predict`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: Readable.toWeb(body) as ReadableStream, duplex: 'half' } as RequestInit);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { predictions: { label: string }[] }).predictions[0].label).toBe('tabby');
   });
 
   it('accepts application/octet-stream and sniffs the real format', async () => {

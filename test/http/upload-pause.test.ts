@@ -47,7 +47,7 @@ describe('uploads wait for memory', () => {
 
     let answered = false;
     const body = paddedBeagle(4 * MB);
-    const pending = fetch(`http://127.0.0.1:${port}/predict`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body }).then((r) => {
+    const pending = fetch(`http://127.0.0.1:${port}/predict`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: new Uint8Array(body) }).then((r) => {
       answered = true;
       return r;
     });
