@@ -5,6 +5,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { UPLOAD_COPIES } from '../../src/http/plugins/upload-meter.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { SMOKE } from '../helpers/paths.js';
 
@@ -35,7 +36,7 @@ function stalledUpload(headers: Record<string, string>, bytes: number): { req: h
 describe('admission', () => {
   it('a stalled upload holds only its bytes: it takes no slot, and others still get 200', async () => {
     const stalled = stalledUpload({ 'content-type': 'image/jpeg', 'content-length': '500000' }, 100);
-    await vi.waitFor(() => expect(t.service.memory.used).toBe(100));
+    await vi.waitFor(() => expect(t.service.memory.used).toBe(100 * UPLOAD_COPIES));
     const res = await request(t.app.server).post('/predict').attach('image', path.join(SMOKE, 'beagle.jpg')).expect(200);
     expect(res.body.predictions[0].label).toBe('beagle');
     // The client gives up mid-upload: its bytes are released.

@@ -18,9 +18,9 @@ afterEach(async () => {
   t = undefined;
 });
 
-/** 16 MB budget: bulk charges (uploads declaring over 1 MB) stop at 12 MB. */
+/** 32 MB budget: bulk charges (large uploads, charged twice their bytes) stop at 24 MB. */
 async function start(admissionWaitMs: number): Promise<number> {
-  t = await createTestApp({ memoryBudget: 16 * MB, maxUploadBytes: 12 * MB, admissionWaitMs });
+  t = await createTestApp({ memoryBudget: 32 * MB, maxUploadBytes: 12 * MB, admissionWaitMs });
   await t.app.listen({ port: 0, host: '127.0.0.1' });
   return (t.app.server.address() as AddressInfo).port;
 }
@@ -43,7 +43,7 @@ describe('uploads wait for memory', () => {
   it('an upload that does not fit now is paused, then completes (200) once room is released', async () => {
     const port = await start(60_000);
     const holder = stalledUpload(port, 10 * MB, 10 * MB - 10);
-    await vi.waitFor(() => expect(t?.service.memory.used).toBe(10 * MB - 10));
+    await vi.waitFor(() => expect(t?.service.memory.used).toBe(2 * (10 * MB - 10)));
 
     let answered = false;
     const body = paddedBeagle(4 * MB);
@@ -51,11 +51,11 @@ describe('uploads wait for memory', () => {
       answered = true;
       return r;
     });
-    // It takes what the bulk ceiling leaves (12 MB in all), then waits with its connection paused.
-    await vi.waitFor(() => expect(t?.service.memory.used).toBeGreaterThan(11.9 * MB));
+    // It takes what the bulk ceiling leaves (24 MB in all), then waits with its connection paused.
+    await vi.waitFor(() => expect(t?.service.memory.used).toBeGreaterThan(23.8 * MB));
     expect(answered).toBe(false);
 
-    holder.destroy(); // its 10 MB are released: the paused upload goes on
+    holder.destroy(); // its 20 MB are released: the paused upload goes on
     const res = await pending;
     expect(res.status).toBe(200);
     const json = (await res.json()) as { predictions: { label: string }[] };
@@ -66,7 +66,7 @@ describe('uploads wait for memory', () => {
   it('after ADMISSION_WAIT_MS a paused upload gets 503 memory_busy, readable while the client is still sending', async () => {
     const port = await start(200);
     const holder = stalledUpload(port, 10 * MB, 10 * MB - 10);
-    await vi.waitFor(() => expect(t?.service.memory.used).toBe(10 * MB - 10));
+    await vi.waitFor(() => expect(t?.service.memory.used).toBe(2 * (10 * MB - 10)));
 
     // A raw client writes its whole 11 MB body at once (more than the kernel's socket buffers hold) and reads whatever comes back.
     const socket = net.connect({ host: '127.0.0.1', port });

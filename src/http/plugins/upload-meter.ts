@@ -26,6 +26,14 @@ declare module 'fastify' {
 /** Room for a multipart body's boundaries and part headers around an image of MAX_UPLOAD_BYTES. */
 export const MULTIPART_ENVELOPE_BYTES = 16 * 1024;
 
+/**
+ * Bytes charged per byte received. A body is held twice before it is decoded: its chunks, then the
+ * one buffer the body parser joins them into, while the chunks wait for the garbage collector.
+ * Charging once let a flood of large uploads hold about twice the budget (container peak 965-990 MB
+ * of 1 GiB with a 347 MB budget, docs/hostile.md).
+ */
+export const UPLOAD_COPIES = 2;
+
 export const uploadTooLarge = (limit: number): AppError =>
   tooLarge('upload_too_large', `the request body is larger than ${limit} bytes (MAX_UPLOAD_BYTES)`);
 
@@ -49,12 +57,12 @@ export class UploadMeter {
   ) {
     // An empty charge always fits. Bulk from the start, or the first megabyte of every large upload
     // would be small and a flood of them would hold the small reserve ordinary photos need.
-    this.charge = budget.tryCharge(0, declared > BULK_BYTES) as Charge;
+    this.charge = budget.tryCharge(0, declared * UPLOAD_COPIES > BULK_BYTES) as Charge;
     this.failed = new Promise<never>((_resolve, reject) => this.failures.push(reject));
     this.failed.catch(() => undefined); // observed by whoever awaits it; never unhandled
   }
 
-  /** Bytes charged to the budget for this body. */
+  /** Bytes charged to the budget for this body (UPLOAD_COPIES per byte received). */
   get charged(): number {
     return this.charge.bytes;
   }
@@ -69,8 +77,9 @@ export class UploadMeter {
     if (this.error) return Promise.reject(this.error);
     this.received += bytes;
     if (this.received > this.limit) return Promise.reject(this.fail(uploadTooLarge(this.limit)));
-    if (this.charge.grow(bytes)) return undefined;
-    const room = this.budget.whenRoom(() => this.charge.grow(bytes));
+    const cost = bytes * UPLOAD_COPIES;
+    if (this.charge.grow(cost)) return undefined;
+    const room = this.budget.whenRoom(() => this.charge.grow(cost));
     const paused = performance.now();
     const timer = setTimeout(() => this.fail(memoryBusy('this upload')), Math.max(0, this.maxWaitMs - this.waitedMs));
     return Promise.race([room.ready, this.failed]).finally(() => {
