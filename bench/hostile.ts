@@ -61,7 +61,7 @@ const MB = (b: number | undefined): string => (b === undefined ? 'n/a' : `${(b /
 
 // Settings the server must share with the generator and the checks.
 const env: Record<string, string> = {};
-for (const k of ['MAX_PIXELS', 'MAX_UPLOAD_BYTES', 'REQUEST_TIMEOUT_MS', 'MAX_QUEUE', 'LOG_LEVEL']) if (process.env[k]) env[k] = process.env[k] as string;
+for (const k of ['MAX_PIXELS', 'MAX_UPLOAD_BYTES', 'REQUEST_TIMEOUT_MS', 'MAX_QUEUE', 'ADMISSION_WAIT_MS', 'LOG_LEVEL']) if (process.env[k]) env[k] = process.env[k] as string;
 if (mode === 'local' && values['memory-budget'] !== 'none') env.MEMORY_BUDGET = String(parseBytes(values['memory-budget'], '--memory-budget', 0));
 
 const allCases = await hostileCases({ maxPixels: config.maxPixels, maxUploadBytes: config.maxUploadBytes });
