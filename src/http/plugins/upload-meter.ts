@@ -4,7 +4,7 @@
  * envelope, is bounded, not only the image part). The body is refused at once with 413 when its
  * Content-Length is over the limit, the moment the limit is passed otherwise, and with 408 when the
  * request's deadline passes while the body is still arriving. A slow or stalled upload so holds
- * only the bytes it has sent.
+ * only what it has sent (charged UPLOAD_COPIES times).
  *
  * When the budget has no room for the next chunk, the body is paused: nothing more is read from
  * its connection (TCP pushes back on the client) until room is released, for at most
@@ -126,7 +126,7 @@ export function meterUpload(request: FastifyRequest, reply: FastifyReply, payloa
   const limit = multipart ? opts.maxUploadBytes + MULTIPART_ENVELOPE_BYTES : opts.maxUploadBytes;
   const declared = Number(request.headers['content-length']);
   if (declared > limit) {
-    void reply.header('connection', 'close'); // the rest of the body is never read
+    void reply.header('connection', 'close'); // after the answer, the rest is discarded and the connection closes gently
     throw uploadTooLarge(limit);
   }
   const meter = new UploadMeter(opts.budget, limit, opts.maxWaitMs, declared);
