@@ -181,7 +181,7 @@ export const SETTINGS: readonly AnySetting[] = [
     key: 'memoryBudget', env: 'MEMORY_BUDGET', shownDefault: 'auto', parse: (r, n) => (r === undefined || /^\s*(auto)?\s*$/i.test(r) ? undefined : parseBytes(r, n, 0)),
     describe: 'Memory admission may hand out to uploads and decodes (bytes, or kb/mb/gb). `auto`: the container limit (cgroup; the machine\'s memory outside one) half of what is left above the resident size once the model is loaded (less 128 MB); a quarter of it is kept for small requests',
   }),
-  def({ key: 'decodeConcurrency', env: 'DECODE_CONCURRENCY', describe: 'Images decoded at once; at most one of them an expensive one (progressive JPEG, interlaced PNG, AVIF... at many megapixels). `auto`: the CPUs, from 2 to libuv\'s pool size - 1 (one libuv thread stays free for file reads)', shownDefault: 'auto', parse: (r, n) => (r === undefined || /^\s*(auto)?\s*$/i.test(r) ? undefined : parseInteger(r, n, 2, 2, 64)) }),
+  def({ key: 'decodeConcurrency', env: 'DECODE_CONCURRENCY', describe: 'Images decoded at once; at most one of them an expensive one (progressive JPEG, interlaced PNG, AVIF... at many megapixels). `auto`: libuv\'s pool size - 1 (one libuv thread stays free for file reads), at least 2', shownDefault: 'auto', parse: (r, n) => (r === undefined || /^\s*(auto)?\s*$/i.test(r) ? undefined : parseInteger(r, n, 2, 2, 64)) }),
   // 5 s, not 2: a waiting upload is paused (its connection not read) and costs nothing, while
   // clients that resend the moment they are refused cost the server every body they resend:
   // under the hostile flood ordinary clients kept 58-60 % of their solo throughput at 2 s, 74-75 %
@@ -194,11 +194,15 @@ export const SETTINGS: readonly AnySetting[] = [
 
 /**
  * Decodes occupy libuv's threads (sharp runs there): one thread is always left for file reads and
- * image headers, and more decodes than cores only share the same cores.
+ * image headers. Not capped at the cores: a slot is freed only once the event loop has collected
+ * the finished decode, and under a flood the loop is busy, so one slot more than 2 cores keeps a
+ * decode running meanwhile. Capped at 2 on 2 cores, clients resending at once ("hammer") left
+ * the server 0.15 cores idle and 33-41 % of its reference throughput; with 3, 48-59 %
+ * (docs/performance.md).
  */
 export function defaultDecodeConcurrency(): number {
   const pool = Number(process.env.UV_THREADPOOL_SIZE ?? 4) || 4;
-  return Math.max(2, Math.min(availableCpus(), pool - 1));
+  return Math.max(2, pool - 1);
 }
 
 /** Reads and validates the whole configuration; throws a StartupError naming the bad variable. */
