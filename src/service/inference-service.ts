@@ -55,7 +55,7 @@ export class InferenceService {
       expensiveSlots: 1,
       maxWaitMs: config.admissionWaitMs,
       // Inference is what an expensive decode slows down most (its operators wait for both cores).
-      othersBusy: () => this.registry.loaded.some((v) => v.busy),
+      othersBusy: () => this.registry.someLoaded((v) => v.busy),
     });
     this.registry = new ModelRegistry(config.modelName);
     const log = deps.log ?? { info: () => {}, error: () => {} };

@@ -135,6 +135,7 @@ export class MemoryBudget {
 
   private notify(): void {
     for (const l of this.listeners) l();
+    if (this.waiters.length === 0) return; // the common case: every release, no upload waiting
     // In arrival order; one that still does not fit (bulk, past the small reserve) lets the next try.
     for (const w of [...this.waiters]) {
       if (!w.take()) continue;

@@ -64,6 +64,12 @@ export class ModelRegistry {
     return [...this.models.values()].flatMap((m) => [...m.versions.values()].flatMap((v) => (v.loaded ? [v.loaded] : [])));
   }
 
+  /** Whether any loaded version satisfies `test`; allocates nothing (the decode scheduler asks it for every decode). */
+  someLoaded(test: (v: ModelVersion) => boolean): boolean {
+    for (const m of this.models.values()) for (const v of m.versions.values()) if (v.loaded && test(v.loaded)) return true;
+    return false;
+  }
+
   /** Records what the last scan found for `name`. */
   track(name: string, available: readonly string[]): void {
     const m = this.models.get(name) ?? { name, versions: new Map(), available: [] };
