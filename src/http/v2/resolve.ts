@@ -6,14 +6,11 @@
  */
 import type { EngineName } from '../../config/config.js';
 import { AppError } from '../../errors.js';
-import type { InferenceService, ModelVersion } from '../../service/inference-service.js';
+import type { InferenceService, ModelRef as ServiceModelRef, ModelVersion } from '../../service/inference-service.js';
 import { modelSignature, TENSOR_MODEL_SUFFIX, type InputForm, type ModelSignature } from './signature.js';
 
-export interface ModelRef {
-  name: string;
-  /** Absent (or empty, as gRPC sends it) for "the served version". */
-  version?: string;
-}
+/** The service's model reference, with the name a v2 request always carries. */
+export type ModelRef = ServiceModelRef & { name: string };
 
 export interface ResolvedModel {
   signature: ModelSignature;
@@ -21,7 +18,7 @@ export interface ResolvedModel {
   /** The loaded version (not pinned: admission pins it). */
   model: ModelVersion;
   /** The model's own name and the version asked for, as admission takes them. */
-  ref: { name: string; version?: string };
+  ref: ModelRef;
 }
 
 type ModelSource = Pick<InferenceService, 'resolve' | 'registry'>;
