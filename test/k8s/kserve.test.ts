@@ -13,7 +13,7 @@ import { configFromFlags } from '../../src/cli/commands/command.js';
 import { serveCommand } from '../../src/cli/commands/serve.js';
 import { SETTINGS } from '../../src/config/config.js';
 import { PROJECT } from '../helpers/paths.js';
-import { envOf, IMAGE_REF, K8S_ROOT, kustomization, must, parseYaml, renderedObjects, runtimeStage, validateObject, type K8sObject } from './manifests.js';
+import { envOf, HARDENED_SECURITY_CONTEXT, IMAGE_REF, K8S_ROOT, kustomization, must, parseYaml, renderedObjects, runtimeStage, validateObject, type K8sObject } from './manifests.js';
 
 const FOLDER = 'kserve';
 const pkg = JSON.parse(readFileSync(path.join(PROJECT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
@@ -150,14 +150,7 @@ describe('the runtime starts the server as KServe expects', () => {
   it('locked down as k8s/base; writable only TMPDIR and the model cache, sized emptyDirs, neither at a path Knative reserves', () => {
     const rt = runtime();
     const c = server(rt);
-    expect(c.securityContext).toMatchObject({
-      runAsNonRoot: true,
-      runAsUser: 1000,
-      readOnlyRootFilesystem: true,
-      allowPrivilegeEscalation: false,
-      capabilities: { drop: ['ALL'] },
-      seccompProfile: { type: 'RuntimeDefault' },
-    });
+    expect(c.securityContext).toMatchObject(HARDENED_SECURITY_CONTEXT);
     const e = envOf(c);
     const mounts = (c.volumeMounts ?? []).map((m) => m.mountPath).sort();
     expect(mounts).toEqual([e.TMPDIR, e.MODEL_CACHE_DIR].sort());

@@ -11,6 +11,7 @@ import {
   appContainer,
   envOf,
   find,
+  HARDENED_SECURITY_CONTEXT,
   IMAGE_REF,
   K8S_DIR,
   kustomization,
@@ -159,14 +160,7 @@ describe('pod security', () => {
 
   it('container security context: read-only root, no privilege escalation, all capabilities dropped', () => {
     const c = container(renderedObjects());
-    expect(c.securityContext).toMatchObject({
-      runAsNonRoot: true,
-      runAsUser: 1000,
-      readOnlyRootFilesystem: true,
-      allowPrivilegeEscalation: false,
-      capabilities: { drop: ['ALL'] },
-      seccompProfile: { type: 'RuntimeDefault' },
-    });
+    expect(c.securityContext).toMatchObject(HARDENED_SECURITY_CONTEXT);
     expect(c.securityContext?.privileged ?? false).toBe(false);
     expect(c.securityContext?.capabilities?.add ?? []).toEqual([]);
   });

@@ -21,6 +21,16 @@ export const K8S_DIR = path.join(K8S_ROOT, 'base');
 export const DOCKERFILE = path.join(PROJECT, 'Dockerfile');
 export const README = path.join(PROJECT, 'README.md');
 
+/** The container security context every manifest of ours runs with (k8s/base, the KServe runtime). */
+export const HARDENED_SECURITY_CONTEXT = {
+  runAsNonRoot: true,
+  runAsUser: 1000,
+  readOnlyRootFilesystem: true,
+  allowPrivilegeEscalation: false,
+  capabilities: { drop: ['ALL'] },
+  seccompProfile: { type: 'RuntimeDefault' },
+};
+
 /** What the README's deployment section must mention, agreed with the README's owner. */
 export const IMAGE_REF = 'harbor.example.com/ml/resnet-serve:0.1.0';
 export const LOCAL_TAG = 'resnet-serve:0.1.0';
